@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: assetops.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Connection options of every vpp_* module.
+    DOCUMENTATION = r"""
+options:
+  token:
+    description:
+      - The content token (sToken) of the location, that is the whole content of the C(.vpptoken) file
+        downloaded from Apple Business Manager or Apple School Manager (Preferences > Payments and Billing).
+      - Give exactly one of O(token) and O(token_path). When neither is given, the E(VPP_TOKEN) or
+        E(VPP_TOKEN_PATH) environment variable is used (only one of them may be set).
+      - The token is checked locally before any request; an expired or malformed token fails at once,
+        and a token expiring within 30 days adds a warning.
+    type: str
+  token_path:
+    description:
+      - Path of the C(.vpptoken) file on the controller; its content is used as O(token) and is never shown.
+      - Falls back to the E(VPP_TOKEN_PATH) environment variable, see O(token).
+    type: path
+  api_url:
+    description:
+      - Base URL of the App and Book Management API, for example a test server.
+      - Falls back to the E(VPP_API_URL) environment variable.
+    type: str
+    default: https://vpp.itunes.apple.com/mdm/v2
+  timeout:
+    description:
+      - Seconds to wait for each HTTP request.
+      - Falls back to the E(VPP_TIMEOUT) environment variable.
+    type: float
+    default: 30
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of O(api_url). Only turn this off for test servers; a warning says so.
+      - Falls back to the E(VPP_VALIDATE_CERTS) environment variable.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of CA certificates to verify O(api_url) with, instead of the default trust store.
+      - Falls back to the E(VPP_CA_PATH) environment variable.
+    type: path
+  retries:
+    description:
+      - How often one request is retried after a retryable failure (HTTP 429, 5xx, and connection errors on
+        reads). Waits grow exponentially with full jitter, honour C(Retry-After), and each retry adds a warning.
+      - A write whose outcome is unknown is never resent blindly.
+    type: int
+    default: 8
+requirements:
+  - httpx >= 0.27
+  - pydantic >= 2.6
+notes:
+  - Requests to one location are paced so they never exceed Apple's C(maxRequestPerSecond), and at most five
+    are in flight at once.
+  - Apple's limits from C(/service/config) are cached for five minutes in
+    C($XDG_CACHE_HOME/assetops.licensing/) (default C(~/.cache)) on the controller; the file holds no secret.
+  - The module runs where the task runs; the API is reached from there. Run these tasks on the controller
+    (with O(ignore:delegate_to=localhost) or in a play on localhost) so that environment variables such as
+    E(VPP_TOKEN) reach them.
+seealso:
+  - name: App and Book Management API
+    description: Apple's documentation of the API these modules use.
+    link: https://developer.apple.com/documentation/devicemanagement/app-and-book-management
+"""

@@ -1,0 +1,301 @@
+# -*- coding: utf-8 -*-
+# Copyright: assetops.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one HTTP transport of the collection, shared by the Apple and the reseller clients.
+
+It owns timeouts, TLS, proxies (from the environment), the user-agent, retries with
+full-jitter exponential backoff that honours Retry-After, request pacing, and the single
+error type (ApiError). API-specific knowledge (how an error body looks, which errors are
+worth retrying) comes in through an ``error_parser`` callable.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import ssl
+import threading
+import time
+import traceback
+from typing import Any, Callable, Dict, Mapping, Optional
+
+try:
+    import httpx
+except ImportError:
+    HAS_HTTPX = False
+    HTTPX_IMPORT_ERROR: Optional[str] = traceback.format_exc()
+else:
+    HAS_HTTPX = True
+    HTTPX_IMPORT_ERROR = None
+
+COLLECTION_VERSION = "0.1.0"
+USER_AGENT = "assetops.licensing/{0} (+https://github.com/assetops/licensing)".format(COLLECTION_VERSION)
+
+# Response headers that carry a server-side request id, in order of preference.
+REQUEST_ID_HEADERS = ("x-request-id", "x-apple-request-uuid", "x-apple-jingle-correlation-key", "request-id", "x-correlation-id")
+
+IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
+
+
+class ApiError(Exception):
+    """Every failure of a request: HTTP status, API error number/code, message, request id.
+
+    ``outcome_unknown`` is true when a write may or may not have been applied (the connection
+    broke after the request was sent, or the server failed while handling it): callers must
+    re-read before deciding to send it again.
+    """
+
+    def __init__(self, message: str, status: Optional[int] = None, error_number: Optional[int] = None,
+                 error_code: Optional[str] = None, error_message: Optional[str] = None,
+                 request_id: Optional[str] = None, method: Optional[str] = None, path: Optional[str] = None,
+                 retryable: bool = False, outcome_unknown: bool = False, details: Optional[Dict[str, Any]] = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.error_number = error_number
+        self.error_code = error_code
+        self.error_message = error_message
+        self.request_id = request_id
+        self.method = method
+        self.path = path
+        self.retryable = retryable
+        self.outcome_unknown = outcome_unknown
+        self.details = details or {}
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The structured error returned to the user as ``api_error``."""
+        return {
+            "status": self.status,
+            "error_number": self.error_number,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "request_id": self.request_id,
+            "method": self.method,
+            "path": self.path,
+            "outcome_unknown": self.outcome_unknown,
+            "details": self.details,
+        }
+
+
+def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date; None if absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+class RetryPolicy:
+    """How often and how long to wait: full-jitter exponential backoff, Retry-After honoured, both capped."""
+
+    def __init__(self, retries: int = 8, base_delay: float = 0.5, max_delay: float = 30.0, max_retry_after: float = 120.0,
+                 rng: Optional[random.Random] = None):
+        self.retries = max(0, int(retries))
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.max_retry_after = max_retry_after
+        self._rng = rng or random.Random()
+
+    def delay(self, attempt: int, retry_after: Optional[float] = None) -> float:
+        """Wait before retry number ``attempt`` (1-based)."""
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after)
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return self._rng.uniform(0, ceiling)
+
+
+class RequestPacer:
+    """Spaces request starts so that no more than ``rate`` begin in any one second.
+
+    Thread-safe: parallel page reads share one pacer, so a location's budget holds for all of them.
+    A slot is reserved under the lock and slept for outside it.
+    """
+
+    def __init__(self, rate: Optional[float] = None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep, safety: float = 1.05):
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+        self._safety = safety
+        self._next_slot = 0.0
+        self._interval = 0.0
+        self.set_rate(rate)
+
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    def set_rate(self, rate: Optional[float]) -> None:
+        # A small safety margin keeps arrival jitter on the wire from crowding a window.
+        self._interval = (self._safety / float(rate)) if rate else 0.0
+
+    def wait(self) -> None:
+        if not self._interval:
+            return
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + self._interval
+        if slot > now:
+            self._sleep(slot - now)
+
+
+ErrorParser = Callable[["httpx.Response", Any], Optional[ApiError]]
+
+
+def default_error_parser(response: "httpx.Response", body: Any) -> Optional[ApiError]:
+    """Any HTTP status >= 400 is an error; 429 and 5xx are worth retrying."""
+    if response.status_code < 400:
+        return None
+    return ApiError(
+        "HTTP {0}".format(response.status_code),
+        status=response.status_code,
+        retryable=response.status_code == 429 or response.status_code >= 500,
+    )
+
+
+def _request_id(response: "httpx.Response") -> Optional[str]:
+    for name in REQUEST_ID_HEADERS:
+        if name in response.headers:
+            return response.headers[name]
+    return None
+
+
+def _decode_body(response: "httpx.Response") -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _is_certificate_error(exc: BaseException) -> bool:
+    text = str(exc)
+    return "CERTIFICATE_VERIFY_FAILED" in text or isinstance(exc.__cause__, ssl.SSLCertVerificationError)
+
+
+def _request_never_sent(exc: "httpx.TransportError") -> bool:
+    """True when the request cannot have reached the server, so resending a write is safe."""
+    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+
+
+def build_verify(validate_certs: bool, ca_path: Optional[str]) -> Any:
+    """httpx's ``verify``: False, True (the default CA store), or an SSL context for a CA bundle."""
+    if not validate_certs:
+        return False
+    if ca_path:
+        return ssl.create_default_context(cafile=ca_path)
+    return True
+
+
+class Transport:
+    """A paced, retrying JSON-over-HTTP client for one API base URL."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0, validate_certs: bool = True, ca_path: Optional[str] = None,
+                 retries: int = 8, headers: Optional[Mapping[str, str]] = None, error_parser: ErrorParser = default_error_parser,
+                 warn: Optional[Callable[[str], None]] = None, pacer: Optional[RequestPacer] = None,
+                 retry_policy: Optional[RetryPolicy] = None, sleep: Callable[[float], None] = time.sleep,
+                 httpx_transport: Any = None):
+        self.base_url = base_url.rstrip("/")
+        self.error_parser = error_parser
+        self.pacer = pacer or RequestPacer()
+        self.retry_policy = retry_policy or RetryPolicy(retries)
+        self._warn = warn or (lambda message: None)
+        self._sleep = sleep
+        all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        all_headers.update(headers or {})
+        self._client = httpx.Client(
+            timeout=timeout,
+            verify=build_verify(validate_certs, ca_path),
+            headers=all_headers,
+            trust_env=True,  # HTTP(S)_PROXY / NO_PROXY from the environment
+            transport=httpx_transport,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> "Transport":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, params: Optional[Mapping[str, Any]] = None, json: Any = None,
+                data: Optional[Mapping[str, str]] = None, headers: Optional[Mapping[str, str]] = None) -> Any:
+        """Send one request, retrying what is safe to retry; return the decoded JSON body (or None)."""
+        method = method.upper()
+        url = self.base_url + path
+        idempotent = method in IDEMPOTENT_METHODS
+        retries = self.retry_policy.retries
+        attempt = 0
+        while True:
+            attempt += 1
+            self.pacer.wait()
+            try:
+                response = self._client.request(method, url, params=params, json=json, data=data, headers=headers)
+            except httpx.TransportError as exc:
+                error = self._transport_error(exc, method, path, idempotent)
+                retry_after = None
+            else:
+                body = _decode_body(response)
+                error = self.error_parser(response, body)
+                if error is None:
+                    return body
+                self._annotate(error, response, method, path, idempotent)
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+            if not error.retryable:
+                raise error
+            if attempt > retries:
+                error.message = "{0} (gave up after {1} retries)".format(error.message, retries)
+                error.args = (error.message,)
+                error.details["attempts"] = attempt
+                raise error
+            delay = self.retry_policy.delay(attempt, retry_after)
+            self._warn("{0} {1}: {2}; retry {3} of {4} in {5:.1f} s".format(method, path, error.message, attempt, retries, delay))
+            self._sleep(delay)
+
+    @staticmethod
+    def _annotate(error: ApiError, response: "httpx.Response", method: str, path: str, idempotent: bool) -> None:
+        error.status = error.status or response.status_code
+        error.request_id = error.request_id or _request_id(response)
+        error.method = method
+        error.path = path
+        if not idempotent and error.retryable and error.status not in (429, 503):
+            # The server failed while handling a write: it may have been applied. Let the caller reconcile.
+            error.retryable = False
+            error.outcome_unknown = True
+
+    def _transport_error(self, exc: "httpx.TransportError", method: str, path: str, idempotent: bool) -> ApiError:
+        host = httpx.URL(self.base_url).host
+        if _is_certificate_error(exc):
+            return ApiError(
+                "TLS certificate of {0} could not be verified: set ca_path to the CA bundle that signed it, "
+                "or validate_certs to false for a test server".format(host),
+                method=method, path=path,
+            )
+        if isinstance(exc, httpx.TimeoutException):
+            reason = "no answer from {0} within the timeout ({1})".format(host, type(exc).__name__)
+        else:
+            reason = "connection to {0} failed ({1})".format(host, type(exc).__name__)
+        never_sent = _request_never_sent(exc)
+        return ApiError(
+            reason, method=method, path=path,
+            retryable=idempotent or never_sent,
+            outcome_unknown=not idempotent and not never_sent,
+        )

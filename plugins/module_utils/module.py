@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright: assetops.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared module base: connection options, input checks, guarded imports, errors, check/diff bookkeeping.
+
+A module file declares its own options and calls ``VppModule(...).run(work)``; ``work`` receives the
+client and returns the result fields. Everything else (token handling, error reporting, the result's
+``changed``/``diff``) is done here once.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, Iterable, List, Optional
+from urllib.parse import urlsplit
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.assetops.licensing.plugins.module_utils.http import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, PYDANTIC_IMPORT_ERROR
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import TokenError, check_expiry, parse_stoken
+
+DEFAULT_VPP_API_URL = "https://vpp.itunes.apple.com/mdm/v2"
+
+# Connection options of every vpp_* module; documented once in the doc fragment assetops.licensing.vpp.
+# token/token_path fall back to VPP_TOKEN/VPP_TOKEN_PATH in resolve_token(), not here, so that a
+# task's own option always beats the environment instead of clashing with it.
+VPP_CONNECTION_SPEC: Dict[str, Dict[str, Any]] = {
+    "token": {"type": "str", "no_log": True},
+    "token_path": {"type": "path"},
+    "api_url": {"type": "str", "default": DEFAULT_VPP_API_URL, "fallback": (env_fallback, ["VPP_API_URL"])},
+    "timeout": {"type": "float", "default": 30.0, "fallback": (env_fallback, ["VPP_TIMEOUT"])},
+    "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, ["VPP_VALIDATE_CERTS"])},
+    "ca_path": {"type": "path", "fallback": (env_fallback, ["VPP_CA_PATH"])},
+    "retries": {"type": "int", "default": 8},
+}
+
+
+class InputError(ValueError):
+    """Bad input found before any request; the message says what to fix."""
+
+
+def clean_list(name: str, values: Optional[Iterable[Any]]) -> Optional[List[str]]:
+    """Strip each value, refuse empty ones, drop repeats (Apple rejects duplicates), keep the order."""
+    if values is None:
+        return None
+    cleaned: List[str] = []
+    seen = set()
+    for position, value in enumerate(values, start=1):
+        text = "" if value is None else str(value).strip()
+        if not text:
+            raise InputError("{0} has an empty value at position {1}: remove it or fill it in".format(name, position))
+        if text not in seen:
+            seen.add(text)
+            cleaned.append(text)
+    return cleaned
+
+
+def check_api_url(name: str, url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError("{0} must be an http(s) URL such as {1}, not {2!r}".format(name, DEFAULT_VPP_API_URL, url))
+    return url.rstrip("/")
+
+
+class ResultTracker:
+    """``changed`` and ``diff`` bookkeeping shared by the state modules."""
+
+    def __init__(self) -> None:
+        self.changed = False
+        self.before: Dict[str, Any] = {}
+        self.after: Dict[str, Any] = {}
+
+    def record(self, name: str, before: Any, after: Any) -> None:
+        self.before[name] = before
+        self.after[name] = after
+        if before != after:
+            self.changed = True
+
+    def fields(self, with_diff: bool) -> Dict[str, Any]:
+        fields: Dict[str, Any] = {"changed": self.changed}
+        if with_diff:
+            fields["diff"] = {"before": self.before, "after": self.after}
+        return fields
+
+
+class VppModule(AnsibleModule):
+    """AnsibleModule with the Apple connection options and the collection's error handling."""
+
+    def __init__(self, argument_spec: Optional[Dict[str, Any]] = None, **kwargs: Any):
+        spec = dict(VPP_CONNECTION_SPEC)
+        spec.update(argument_spec or {})
+        super().__init__(argument_spec=spec, **kwargs)
+        if not HAS_HTTPX:
+            self.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
+        if not HAS_PYDANTIC:
+            self.fail_json(msg=missing_required_lib("pydantic"), exception=PYDANTIC_IMPORT_ERROR)
+        self.tracker = ResultTracker()
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def resolve_token(self) -> str:
+        """The sToken text from token or token_path, else VPP_TOKEN or VPP_TOKEN_PATH; exactly one source."""
+        token, token_path = self.params["token"], self.params["token_path"]
+        if token is not None and token_path is not None:
+            raise InputError("token and token_path are mutually exclusive: give only one")
+        if token is None and token_path is None:
+            env_token, env_path = os.environ.get("VPP_TOKEN"), os.environ.get("VPP_TOKEN_PATH")
+            if env_token and env_path:
+                raise InputError("both VPP_TOKEN and VPP_TOKEN_PATH are set: unset one of them")
+            if not env_token and not env_path:
+                raise InputError("no token: set token or token_path, or the VPP_TOKEN or VPP_TOKEN_PATH environment variable")
+            token, token_path = env_token or None, env_path or None
+        if token is not None:
+            self.no_log_values.add(token)
+            return token
+        try:
+            with open(token_path, "r", encoding="utf-8") as handle:
+                content = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError("cannot read token_path {0}: {1}".format(token_path, getattr(exc, "strerror", None) or "not a text file")) from None
+        self.no_log_values.add(content)
+        self.no_log_values.add(content.strip())
+        return content
+
+    def clean_lists(self, *names: str) -> None:
+        for name in names:
+            self.params[name] = clean_list(name, self.params.get(name))
+
+    # -- running -------------------------------------------------------------------------------
+
+    def vpp_client(self, read_only: bool) -> Any:
+        """Validate the connection options and build the client; nothing is sent yet."""
+        from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import VppClient
+
+        api_url = check_api_url("api_url", self.params["api_url"])
+        if self.params["timeout"] <= 0:
+            raise InputError("timeout must be a positive number of seconds")
+        if self.params["retries"] < 0:
+            raise InputError("retries must be zero or more")
+        stoken = parse_stoken(self.resolve_token())
+        self.no_log_values.add(stoken.value)
+        self.no_log_values.add(stoken.inner_token)
+        warning = check_expiry(stoken)
+        if warning:
+            self.warn(warning)
+        if not self.params["validate_certs"]:
+            self.warn("validate_certs is false: the TLS certificate of {0} is not checked".format(urlsplit(api_url).netloc))
+        return VppClient(
+            stoken, api_url=api_url, timeout=self.params["timeout"], validate_certs=self.params["validate_certs"],
+            ca_path=self.params["ca_path"], retries=self.params["retries"], warn=self.warn, read_only=read_only,
+        )
+
+    def run(self, work: Callable[[Any], Dict[str, Any]], read_only: bool = True, list_options: Iterable[str] = ()) -> None:
+        """Check input, build the client, do the work, and exit with its result or one clear error."""
+        try:
+            self.clean_lists(*list_options)
+            client = self.vpp_client(read_only=read_only or self.check_mode)
+        except (InputError, TokenError) as exc:
+            self.fail_json(msg=str(exc))
+        try:
+            result = work(client)
+        except ApiError as exc:
+            self.fail_json(msg=exc.message, api_error=exc.to_dict())
+        finally:
+            client.close()
+        self.exit_json(**result)

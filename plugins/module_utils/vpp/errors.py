@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright: assetops.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Apple's error numbers, what they mean for the person running the playbook, and the error parser.
+
+Errors are keyed on ``errorNumber``, never on Apple's message text. Apple sometimes sends an error
+body with HTTP 200, so every body is checked.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError
+
+NEW_TOKEN = "download a new token from Apple Business Manager or Apple School Manager (Preferences > Payments and Billing)"
+
+# error number -> (what happened and what to do, worth retrying)
+APPLE_ERRORS: Dict[int, tuple] = {
+    9601: ("Apple requires a login: the request carried no usable token; set token or token_path", False),
+    9602: ("Apple rejected an argument of the request as invalid", False),
+    9603: ("Apple had an internal error", True),
+    9609: ("the user is not registered in this location: create the user first", False),
+    9621: ("the token has expired: " + NEW_TOKEN, False),
+    9622: ("the token is invalid (is it the whole .vpptoken file content, not the inner token?): " + NEW_TOKEN, False),
+    9625: ("the token was revoked because a newer token was downloaded for this location: use the newest one", False),
+    9634: ("Apple has removed this service", False),
+    9646: ("too many requests to Apple for this location", True),
+    9650: ("the page index is out of range (the data changed during the read)", False),
+    9700: ("too many assets in one request (over maxAssets)", False),
+    9701: ("too many client user ids in one request (over maxClientUserIds)", False),
+    9702: ("too many serial numbers in one request (over maxSerialNumbers)", False),
+    9703: ("the request repeats an asset", False),
+    9704: ("the request repeats a client user id", False),
+    9705: ("the request repeats a serial number", False),
+    9706: ("the asset cannot be revoked", False),
+    9707: ("the asset cannot be assigned to devices (Books and some apps are user-only): use client_user_ids", False),
+    9708: ("Apple does not know this event id", False),
+    9709: ("not enough licenses: buy more in Apple Business Manager or free some", False),
+    9716: ("the client user id already exists", False),
+    9718: ("the request names no assets", False),
+    9719: ("the request names no serial numbers or client user ids", False),
+    9721: ("the version id is not valid any more", False),
+    9722: ("the Authorization header is not 'Bearer <sToken>'", False),
+    9726: ("Apple does not allow this HTTP method here", False),
+    9727: ("Apple requires a JSON body (Content-Type application/json)", False),
+    9729: ("Apple's service is temporarily unavailable", True),
+}
+
+TOKEN_ERRORS = frozenset((9601, 9621, 9622, 9625, 9722))
+
+
+def describe(error_number: Optional[int], apple_message: Optional[str] = None) -> str:
+    """One line for a person: our explanation when we know the number, Apple's text otherwise."""
+    known = APPLE_ERRORS.get(error_number) if error_number is not None else None
+    if known:
+        return "{0} (Apple error {1})".format(known[0], error_number)
+    if error_number is not None:
+        return "Apple error {0}: {1}".format(error_number, apple_message or "no message")
+    return apple_message or "unexpected answer from Apple"
+
+
+def apple_error_parser(response: Any, body: Any) -> Optional[ApiError]:
+    """Turn an Apple error body (or an HTTP error without one) into an ApiError; None when all is well."""
+    status = response.status_code
+    error_number = None
+    apple_message = None
+    info = None
+    if isinstance(body, dict) and body.get("errorNumber") is not None:
+        try:
+            error_number = int(body["errorNumber"])
+        except (TypeError, ValueError):
+            error_number = None
+        apple_message = body.get("errorMessage")
+        info = body.get("errorInfo")
+    if error_number is None and status < 400:
+        return None
+    if error_number is not None:
+        message = describe(error_number, apple_message)
+        retryable = APPLE_ERRORS.get(error_number, ("", False))[1] or status == 429 or status >= 500
+    elif status == 429:
+        message, retryable = describe(9646), True
+    elif status >= 500:
+        kind = "non-JSON " if body is None and response.content else ""
+        message, retryable = "Apple (or a proxy) answered HTTP {0} with a {1}body".format(status, kind), True
+    else:
+        message, retryable = "Apple answered HTTP {0}".format(status), False
+    return ApiError(message, status=status, error_number=error_number, error_message=apple_message,
+                    retryable=retryable, details={"error_info": info} if info else None)

@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright: assetops.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pydantic models of Apple's responses. Unknown fields are ignored, so new API fields never break a run.
+
+The classes exist only when pydantic imports; the module base reports a missing pydantic before
+anything here is used.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import List, Optional
+
+try:
+    from pydantic import BaseModel, ConfigDict, Field
+    from pydantic.alias_generators import to_camel
+except ImportError:
+    HAS_PYDANTIC = False
+    PYDANTIC_IMPORT_ERROR: Optional[str] = traceback.format_exc()
+else:
+    HAS_PYDANTIC = True
+    PYDANTIC_IMPORT_ERROR = None
+
+UNLIMITED_TOTAL = 2147483647
+
+if HAS_PYDANTIC:
+
+    class AppleModel(BaseModel):
+        """camelCase on the wire, snake_case in Python; extra fields ignored; numbers accepted where strings are due."""
+
+        model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", coerce_numbers_to_str=True)
+
+    class ServiceLimits(AppleModel):
+        max_assets: Optional[int] = None
+        max_serial_numbers: Optional[int] = None
+        max_client_user_ids: Optional[int] = None
+        max_revoke_serial_numbers: Optional[int] = None
+        max_revoke_client_user_ids: Optional[int] = None
+        max_users: Optional[int] = None
+        max_request_per_second: Optional[float] = None
+
+    class ServiceConfig(AppleModel):
+        limits: ServiceLimits = Field(default_factory=ServiceLimits)
+
+    class Asset(AppleModel):
+        adam_id: str
+        pricing_param: str
+        product_type: Optional[str] = None
+        device_assignable: Optional[bool] = None
+        revocable: Optional[bool] = None
+        supported_platforms: List[str] = Field(default_factory=list)
+        assigned_count: Optional[int] = None
+        available_count: Optional[int] = None
+        retired_count: Optional[int] = None
+        total_count: Optional[int] = None
+        # set for records that came from the ``unlimitedAssets`` array
+        listed_unlimited: bool = Field(default=False, exclude=True)
+
+        @property
+        def key(self) -> tuple:
+            return (self.adam_id, self.pricing_param)
+
+        @property
+        def unlimited(self) -> bool:
+            return self.listed_unlimited or self.total_count == UNLIMITED_TOTAL
+
+        def to_result(self) -> dict:
+            return {
+                "adam_id": self.adam_id,
+                "pricing_param": self.pricing_param,
+                "product_type": self.product_type,
+                "device_assignable": self.device_assignable,
+                "revocable": self.revocable,
+                "supported_platforms": list(self.supported_platforms),
+                "assigned_count": self.assigned_count,
+                "available_count": self.available_count,
+                "retired_count": self.retired_count,
+                "total_count": self.total_count,
+                "unlimited": self.unlimited,
+            }
+
+    class Page(AppleModel):
+        current_page_index: int = 0
+        next_page_index: Optional[int] = None
+        size: Optional[int] = None
+        total_pages: int = 0
+        version_id: Optional[str] = None
+        token_expiration_date: Optional[str] = None
+        u_id: Optional[str] = Field(default=None, alias="uId")
+
+    class AssetsPage(Page):
+        assets: List[Asset] = Field(default_factory=list)
+        unlimited_assets: List[Asset] = Field(default_factory=list)
+
+        @property
+        def items(self) -> list:
+            for asset in self.unlimited_assets:
+                asset.listed_unlimited = True
+            return self.assets + self.unlimited_assets
+
+    class RawAssignment(AppleModel):
+        adam_id: str
+        pricing_param: str
+        serial_number: Optional[str] = None
+        client_user_id: Optional[str] = None
+
+    class AssignmentsPage(Page):
+        assignments: List[RawAssignment] = Field(default_factory=list)
+
+        @property
+        def items(self) -> list:
+            return [Assignment.from_raw(raw) for raw in self.assignments]
+
+    class ErrorInfo(AppleModel):
+        assets: List[dict] = Field(default_factory=list)
+        serial_numbers: List[str] = Field(default_factory=list)
+        client_user_ids: List[str] = Field(default_factory=list)
+
+    class EventFailure(AppleModel):
+        error_number: Optional[int] = None
+        error_message: Optional[str] = None
+        error_info: ErrorInfo = Field(default_factory=ErrorInfo)
+
+    class EventStatus(AppleModel):
+        event_status: str
+        event_type: Optional[str] = None
+        num_completed: int = 0
+        num_requested: int = 0
+        failures: List[EventFailure] = Field(default_factory=list)
+
+
+class Assignment(tuple):
+    """One license assignment: (adam_id, pricing_param, target_kind, target_id), hashable and small.
+
+    A tuple rather than a model keeps a walk over 100,000 assignments light.
+    target_kind is "serial_number" or "client_user_id".
+    """
+
+    __slots__ = ()
+
+    SERIAL = "serial_number"
+    USER = "client_user_id"
+
+    def __new__(cls, adam_id: str, pricing_param: str, target_kind: str, target_id: str) -> "Assignment":
+        return tuple.__new__(cls, (adam_id, pricing_param, target_kind, target_id))
+
+    @classmethod
+    def from_raw(cls, raw) -> "Assignment":
+        if raw.serial_number is not None:
+            return cls(raw.adam_id, raw.pricing_param, cls.SERIAL, raw.serial_number)
+        return cls(raw.adam_id, raw.pricing_param, cls.USER, raw.client_user_id or "")
+
+    adam_id = property(lambda self: self[0])
+    pricing_param = property(lambda self: self[1])
+    target_kind = property(lambda self: self[2])
+    target_id = property(lambda self: self[3])
+
+    def to_result(self) -> dict:
+        return {"adam_id": self[0], "pricing_param": self[1], self[2]: self[3]}

@@ -1,0 +1,149 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: assetops.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vpp_asset_info
+short_description: List the Apps and Books a location holds licenses for
+version_added: 0.1.0
+description:
+  - Reads the assets (Apps and Books) of one Apple Business Manager or Apple School Manager location from the
+    App and Book Management API, with their license counts.
+  - With O(adam_ids), reads the cheapest way, one query per asset or one walk over every page, whichever
+    needs fewer requests; pages after the first are read in parallel.
+author:
+  - assetops.licensing maintainers
+extends_documentation_fragment:
+  - assetops.licensing.vpp
+  - assetops.licensing.attributes.info_module
+  - assetops.licensing.attributes.actiongroup_vpp
+options:
+  adam_ids:
+    description:
+      - Only these assets (Apple's adam ids, the numeric store ids, given as strings).
+      - Repeats are ignored; an empty string is an error.
+    type: list
+    elements: str
+  pricing_param:
+    description: Only assets bought at this quality, C(STDQ) (standard) or C(PLUS) (high quality).
+    type: str
+    choices: [STDQ, PLUS]
+  product_type:
+    description: Only Apps or only Books.
+    type: str
+    choices: [App, Book]
+  device_assignable:
+    description: Only assets that can (V(true)) or cannot (V(false)) be assigned to devices by serial number.
+    type: bool
+  revocable:
+    description: Only assets that can (V(true)) or cannot (V(false)) be revoked.
+    type: bool
+"""
+
+EXAMPLES = r"""
+- name: List every asset of the location
+  assetops.licensing.vpp_asset_info:
+    token_path: /etc/ansible/secrets/school.vpptoken
+  delegate_to: localhost
+  register: location_assets
+
+- name: Show the apps that are running out of licenses
+  ansible.builtin.debug:
+    msg: "{{ item.adam_id }}: {{ item.available_count }} left"
+  loop: "{{ location_assets.assets | rejectattr('unlimited') | selectattr('available_count', 'lt', 10) }}"
+
+- name: Look up two apps, connection set once for the whole play
+  module_defaults:
+    group/assetops.licensing.vpp:
+      token: "{{ vault_vpp_token }}"
+  assetops.licensing.vpp_asset_info:
+    adam_ids:
+      - "361309726"
+      - "361304891"
+    pricing_param: STDQ
+  delegate_to: localhost
+  register: office_apps
+"""
+
+RETURN = r"""
+assets:
+  description: The matching assets, sorted by adam id and pricing param; V([]) when none match.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    adam_id:
+      description: Apple's id of the App or Book.
+      type: str
+      sample: "361309726"
+    pricing_param:
+      description: C(STDQ) or C(PLUS).
+      type: str
+      sample: STDQ
+    product_type:
+      description: C(App) or C(Book).
+      type: str
+      sample: App
+    device_assignable:
+      description: Whether the asset can be assigned to a device serial number.
+      type: bool
+    revocable:
+      description: Whether the asset can be revoked (Books cannot).
+      type: bool
+    supported_platforms:
+      description: Platforms the asset runs on, for example C(iOS) or C(macOS).
+      type: list
+      elements: str
+      sample: [iOS, macOS]
+    assigned_count:
+      description: Licenses in use.
+      type: int
+      sample: 120
+    available_count:
+      description: Licenses free to assign.
+      type: int
+      sample: 30
+    retired_count:
+      description: Licenses retired.
+      type: int
+      sample: 0
+    total_count:
+      description: All licenses held; 2147483647 for free (unlimited) assets.
+      type: int
+      sample: 150
+    unlimited:
+      description: Whether the asset is free, so licenses never run out.
+      type: bool
+"""
+
+from ansible_collections.assetops.licensing.plugins.module_utils.module import VppModule
+
+
+def main():
+    module = VppModule(
+        argument_spec={
+            "adam_ids": {"type": "list", "elements": "str"},
+            "pricing_param": {"type": "str", "choices": ["STDQ", "PLUS"]},
+            "product_type": {"type": "str", "choices": ["App", "Book"]},
+            "device_assignable": {"type": "bool"},
+            "revocable": {"type": "bool"},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+
+    def read(client):
+        assets = client.find_assets(
+            adam_ids=params["adam_ids"], pricing_param=params["pricing_param"], product_type=params["product_type"],
+            device_assignable=params["device_assignable"], revocable=params["revocable"],
+        )
+        return {"changed": False, "assets": [asset.to_result() for asset in assets]}
+
+    module.run(read, list_options=["adam_ids"])
+
+
+if __name__ == "__main__":
+    main()

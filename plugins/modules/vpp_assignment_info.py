@@ -1,0 +1,124 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: assetops.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vpp_assignment_info
+short_description: List which devices and users hold which Apps and Books
+version_added: 0.1.0
+description:
+  - Reads the license assignments of one Apple Business Manager or Apple School Manager location from the
+    App and Book Management API.
+  - Without filters, returns every assignment of the location (all pages, read in parallel after the first).
+  - With filters, reads the cheapest way, one query per device or user, one per asset, or one walk over
+    every page, whichever needs fewer requests.
+author:
+  - assetops.licensing maintainers
+extends_documentation_fragment:
+  - assetops.licensing.vpp
+  - assetops.licensing.attributes.info_module
+  - assetops.licensing.attributes.actiongroup_vpp
+options:
+  adam_ids:
+    description: Only assignments of these assets (adam ids as strings).
+    type: list
+    elements: str
+  serial_numbers:
+    description:
+      - Only assignments to these device serial numbers.
+      - Together with O(client_user_ids) this names the targets; an assignment matches when its target is
+        in either list. An empty list matches nothing.
+    type: list
+    elements: str
+  client_user_ids:
+    description: Only assignments to these users (the client user ids your MDM registered), see O(serial_numbers).
+    type: list
+    elements: str
+  pricing_param:
+    description: Only assignments of licenses bought at this quality.
+    type: str
+    choices: [STDQ, PLUS]
+"""
+
+EXAMPLES = r"""
+- name: Everything assigned in the location
+  assetops.licensing.vpp_assignment_info:
+    token_path: /etc/ansible/secrets/school.vpptoken
+  delegate_to: localhost
+  register: all_assignments
+
+- name: What two iPads hold
+  assetops.licensing.vpp_assignment_info:
+    serial_numbers:
+      - DMPXK2ABCDEF
+      - DMPXK2GHIJKL
+  delegate_to: localhost
+  register: ipad_apps
+
+- name: Who holds Keynote (token from the VPP_TOKEN environment variable)
+  assetops.licensing.vpp_assignment_info:
+    adam_ids: ["361285480"]
+    pricing_param: STDQ
+  delegate_to: localhost
+  register: keynote_holders
+"""
+
+RETURN = r"""
+assignments:
+  description:
+    - The matching assignments, sorted; V([]) when none match.
+    - Each record has exactly one of RV(assignments[].serial_number) and RV(assignments[].client_user_id).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    adam_id:
+      description: Apple's id of the App or Book.
+      type: str
+      sample: "361285480"
+    pricing_param:
+      description: C(STDQ) or C(PLUS).
+      type: str
+      sample: STDQ
+    serial_number:
+      description: The device holding the license.
+      type: str
+      returned: for device assignments
+      sample: DMPXK2ABCDEF
+    client_user_id:
+      description: The user holding the license.
+      type: str
+      returned: for user assignments
+      sample: 6b5b2c4e-teacher-17
+"""
+
+from ansible_collections.assetops.licensing.plugins.module_utils.module import VppModule
+
+
+def main():
+    module = VppModule(
+        argument_spec={
+            "adam_ids": {"type": "list", "elements": "str"},
+            "serial_numbers": {"type": "list", "elements": "str"},
+            "client_user_ids": {"type": "list", "elements": "str"},
+            "pricing_param": {"type": "str", "choices": ["STDQ", "PLUS"]},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+
+    def read(client):
+        assignments = client.find_assignments(
+            adam_ids=params["adam_ids"], serial_numbers=params["serial_numbers"],
+            client_user_ids=params["client_user_ids"], pricing_param=params["pricing_param"],
+        )
+        return {"changed": False, "assignments": [assignment.to_result() for assignment in assignments]}
+
+    module.run(read, list_options=["adam_ids", "serial_numbers", "client_user_ids"])
+
+
+if __name__ == "__main__":
+    main()
