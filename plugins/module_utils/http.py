@@ -11,6 +11,7 @@ worth retrying) comes in through an ``error_parser`` callable.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import random
 import ssl
@@ -35,6 +36,8 @@ USER_AGENT = "assetops.licensing/{0} (+https://github.com/assetops/licensing)".f
 REQUEST_ID_HEADERS = ("x-request-id", "x-apple-request-uuid", "x-apple-jingle-correlation-key", "request-id", "x-correlation-id")
 
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
+# Answers that say the server refused the request without acting on it, so even a write may be resent.
+REFUSED_STATUSES = frozenset((429, 503))
 
 
 class ApiError(Exception):
@@ -48,7 +51,8 @@ class ApiError(Exception):
     def __init__(self, message: str, status: Optional[int] = None, error_number: Optional[int] = None,
                  error_code: Optional[str] = None, error_message: Optional[str] = None,
                  request_id: Optional[str] = None, method: Optional[str] = None, path: Optional[str] = None,
-                 retryable: bool = False, outcome_unknown: bool = False, details: Optional[Dict[str, Any]] = None):
+                 retryable: bool = False, outcome_unknown: bool = False, refused: bool = False,
+                 details: Optional[Dict[str, Any]] = None):
         super().__init__(message)
         self.message = message
         self.status = status
@@ -60,6 +64,8 @@ class ApiError(Exception):
         self.path = path
         self.retryable = retryable
         self.outcome_unknown = outcome_unknown
+        # the API said it did not act on the request (e.g. throttled), whatever the HTTP status
+        self.refused = refused
         self.details = details or {}
 
     def to_dict(self) -> Dict[str, Any]:
@@ -94,6 +100,8 @@ def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Opti
         return None
     if when is None:
         return None
+    if when.tzinfo is None:  # the asctime form carries no zone; HTTP-dates are always GMT
+        when = when.replace(tzinfo=datetime.timezone.utc)
     current = time.time() if now is None else now
     return max(0.0, when.timestamp() - current)
 
@@ -113,7 +121,8 @@ class RetryPolicy:
         """Wait before retry number ``attempt`` (1-based)."""
         if retry_after is not None:
             return min(retry_after, self.max_retry_after)
-        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        # the exponent is capped: a large ``retries`` must not overflow the float conversion
+        ceiling = min(self.max_delay, self.base_delay * (2 ** min(attempt - 1, 64)))
         return self._rng.uniform(0, ceiling)
 
 
@@ -276,7 +285,7 @@ class Transport:
         error.request_id = error.request_id or _request_id(response)
         error.method = method
         error.path = path
-        if not idempotent and error.retryable and error.status not in (429, 503):
+        if not idempotent and error.retryable and error.status not in REFUSED_STATUSES and not error.refused:
             # The server failed while handling a write: it may have been applied. Let the caller reconcile.
             error.retryable = False
             error.outcome_unknown = True

@@ -15,7 +15,7 @@ description:
   - With O(adam_ids), reads the cheapest way, one query per asset or one walk over every page, whichever
     needs fewer requests; pages after the first are read in parallel.
 author:
-  - assetops.licensing maintainers
+  - assetops.licensing maintainers (@assetops)
 extends_documentation_fragment:
   - assetops.licensing.vpp
   - assetops.licensing.attributes.info_module

@@ -16,7 +16,7 @@ description:
   - With filters, reads the cheapest way, one query per device or user, one per asset, or one walk over
     every page, whichever needs fewer requests.
 author:
-  - assetops.licensing maintainers
+  - assetops.licensing maintainers (@assetops)
 extends_documentation_fragment:
   - assetops.licensing.vpp
   - assetops.licensing.attributes.info_module

@@ -41,6 +41,8 @@ DEFAULT_MAX_REQUESTS_PER_SECOND = 15
 LIMITS_TTL_SECONDS = 300
 # A walk whose versionId keeps changing is repeated this often before we settle for the last one.
 MAX_WALKS = 3
+# A server that keeps announcing more pages is not followed forever.
+MAX_PAGES = 10000
 BAD_PAGE_INDEX = 9650
 
 
@@ -183,6 +185,8 @@ class VppClient:
             indexes = set(range(1, page.total_pages))
             if page.next_page_index is not None and page.next_page_index > index:
                 indexes.add(page.next_page_index)
+            if indexes and max(indexes) >= MAX_PAGES:
+                raise ApiError("{0} announces more than {1} pages; refusing to read on".format(path, MAX_PAGES), path=path)
             return indexes
 
         scheduled = follow_ups(first, 0)
@@ -191,7 +195,7 @@ class VppClient:
                 pending = {pool.submit(self._page, path, params, index, page_model): index for index in sorted(scheduled)}
                 try:
                     while pending:
-                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                        done = wait(pending, return_when=FIRST_COMPLETED).done
                         for future in done:
                             index = pending.pop(future)
                             requests += 1
@@ -242,6 +246,8 @@ class VppClient:
         """Assets of the location that match every given filter, read the cheapest way."""
         filters = plan.server_filters(pricingParam=pricing_param, productType=product_type,
                                       deviceAssignable=device_assignable, revocable=revocable)
+        if adam_ids is not None and not adam_ids:
+            return []  # an empty list given matches nothing, at no cost
         wanted = set(adam_ids) if adam_ids else None
         if not adam_ids:
             assets = self.walk("/assets", filters, AssetsPage)
@@ -275,6 +281,9 @@ class VppClient:
         serial_numbers and client_user_ids together name the targets (a record matches either);
         adam_ids and pricing_param narrow further.
         """
+        targets_given = serial_numbers is not None or client_user_ids is not None
+        if (adam_ids is not None and not adam_ids) or (targets_given and not serial_numbers and not client_user_ids):
+            return []  # an empty list given matches nothing, at no cost
         base = plan.server_filters(pricingParam=pricing_param)
         if adam_ids and len(adam_ids) == 1:
             base_for_targets = dict(base, adamId=adam_ids[0])  # Apple combines filters, so one asset narrows every target query
@@ -302,7 +311,6 @@ class VppClient:
         wanted_assets = set(adam_ids) if adam_ids else None
         wanted_serials = set(serial_numbers or ())
         wanted_users = set(client_user_ids or ())
-        targets_given = serial_numbers is not None or client_user_ids is not None
 
         def wanted(assignment: Assignment) -> bool:
             if not plan.matches(assignment.adam_id, wanted_assets):

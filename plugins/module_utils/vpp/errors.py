@@ -48,6 +48,8 @@ APPLE_ERRORS: Dict[int, tuple] = {
 }
 
 TOKEN_ERRORS = frozenset((9601, 9621, 9622, 9625, 9722))
+# Apple refused these requests without queuing anything, so a write may be sent again.
+REFUSED_ERRORS = frozenset((9646, 9729))
 
 
 def describe(error_number: Optional[int], apple_message: Optional[str] = None) -> str:
@@ -81,9 +83,14 @@ def apple_error_parser(response: Any, body: Any) -> Optional[ApiError]:
     elif status == 429:
         message, retryable = describe(9646), True
     elif status >= 500:
-        kind = "non-JSON " if body is None and response.content else ""
-        message, retryable = "Apple (or a proxy) answered HTTP {0} with a {1}body".format(status, kind), True
+        if not response.content:
+            kind = "an empty body"
+        elif body is None:
+            kind = "a non-JSON body"
+        else:
+            kind = "a body that is not an Apple error"
+        message, retryable = "Apple (or a proxy) answered HTTP {0} with {1}".format(status, kind), True
     else:
         message, retryable = "Apple answered HTTP {0}".format(status), False
     return ApiError(message, status=status, error_number=error_number, error_message=apple_message,
-                    retryable=retryable, details={"error_info": info} if info else None)
+                    retryable=retryable, refused=error_number in REFUSED_ERRORS, details={"error_info": info} if info else None)

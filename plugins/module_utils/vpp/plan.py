@@ -32,10 +32,10 @@ def prefer_full_walk(remaining_walk_pages: int, keyed_queries: int) -> bool:
 def choose_assignment_read(num_assets: int, num_targets: int) -> str:
     """Which keyed dimension to query before anything is known, or a walk when there is none.
 
-    Targets win ties: a device or user holds few assignments, so its query is one page, whereas
-    one asset may be assigned to thousands of targets.
+    Targets win whenever they are given: a device or user holds few assignments, so its query is
+    one page, whereas one asset may be assigned to thousands of targets (many pages).
     """
-    if num_targets and (not num_assets or num_targets <= num_assets):
+    if num_targets:
         return PER_TARGET
     if num_assets:
         return PER_ASSET

@@ -1,0 +1,516 @@
+"""Apple's App and Book Management API v2 under /mdm/v2, as described in
+shared/reference/apple-vpp-api.md: sToken auth, paged reads, validated asynchronous writes.
+
+Request handling is here; the data, license accounting and events are in state.py.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import operator
+from typing import Any, Awaitable, Callable
+
+from starlette.datastructures import Headers, QueryParams
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .core import ApiHalf, Caller, Settings
+from .state import (
+    ERROR_MESSAGES,
+    PRICING_PARAMS,
+    PRODUCT_TYPES,
+    SERIAL,
+    USER,
+    Asset,
+    AssetKey,
+    Location,
+    Target,
+    VppError,
+    VppWorld,
+    asset_ref,
+    error_body,
+)
+from .tokens import decode_stoken
+
+PREFIX = "/mdm/v2"
+NOTIFICATION_TYPES = ["ASSET_MANAGEMENT", "USER_MANAGEMENT", "USER_ASSOCIATED", "ASSET_COUNT"]
+SERVICE_URLS = {
+    "clientConfig": "/client/config",
+    "getAssets": "/assets",
+    "getAssignments": "/assignments",
+    "getUsers": "/users",
+    "associateAssets": "/assets/associate",
+    "disassociateAssets": "/assets/disassociate",
+    "revokeAssets": "/assets/revoke",
+    "createUsers": "/users/create",
+    "updateUsers": "/users/update",
+    "retireUsers": "/users/retire",
+    "eventStatus": "/status",
+}
+WRITE_PATHS = frozenset(PREFIX + SERVICE_URLS[name] for name in (
+    "associateAssets", "disassociateAssets", "revokeAssets", "createUsers", "updateUsers", "retireUsers"))
+MUTATIONS = ("bump_version", "add_assignments", "remove_assignments")
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Request, Location, dict[str, Any]], dict[str, Any]]
+
+
+# ---------------------------------------------------------------------- request parsing helpers
+def _invalid(message: str, info: dict[str, Any] | None = None) -> VppError:
+    return VppError(400, 9602, info, message)
+
+
+def _bool_query(query: QueryParams, name: str) -> bool | None:
+    value = query.get(name)
+    if value is None:
+        return None
+    if value.lower() not in ("true", "false"):
+        raise _invalid(f"{name} must be true or false")
+    return value.lower() == "true"
+
+
+def _int_query(query: QueryParams, name: str) -> int | None:
+    value = query.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise _invalid(f"{name} must be an integer") from None
+
+
+def _choice_query(query: QueryParams, name: str, choices: tuple[str, ...]) -> str | None:
+    value = query.get(name)
+    if value is not None and value not in choices:
+        raise _invalid(f"{name} must be one of {', '.join(choices)}")
+    return value
+
+
+def _page(items: list[Any], query: QueryParams, size: int) -> tuple[list[Any], dict[str, Any]]:
+    """Server-side paging: the slice for pageIndex and the paging keys of the response."""
+    try:
+        index = int(query.get("pageIndex", "0"))
+    except ValueError:
+        raise VppError(400, 9650) from None
+    total_pages = -(-len(items) // size)
+    if index < 0 or (index >= total_pages and not index == total_pages == 0):
+        raise VppError(400, 9650)
+    meta = {"currentPageIndex": index, "size": size, "totalPages": total_pages}
+    if index + 1 < total_pages:
+        meta["nextPageIndex"] = index + 1
+    return items[index * size:(index + 1) * size], meta
+
+
+def _string_list(body: dict[str, Any], name: str) -> list[str]:
+    value = body.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise _invalid(f"{name} must be a list of non-empty strings")
+    return value
+
+
+def _check_unique(values: list[Any], number: int) -> None:
+    if len(set(values)) != len(values):
+        raise VppError(400, number)
+
+
+def _requested_assets(body: dict[str, Any]) -> list[AssetKey]:
+    raw = body.get("assets")
+    if not raw:
+        raise VppError(400, 9718)
+    if not isinstance(raw, list):
+        raise _invalid("assets must be a list")
+    keys = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("adamId"), str) or not item["adamId"]:
+            raise _invalid("every asset needs an adamId string")
+        pricing_param = item.get("pricingParam", "STDQ")  # Apple's default is UNCONFIRMED
+        if pricing_param not in PRICING_PARAMS:
+            raise _invalid(f"pricingParam must be one of {', '.join(PRICING_PARAMS)}")
+        keys.append((item["adamId"], pricing_param))
+    return keys
+
+
+def _requested_users(body: dict[str, Any]) -> list[dict[str, str]]:
+    raw = body.get("users")
+    if not raw:
+        raise VppError(400, 9720)
+    if not isinstance(raw, list):
+        raise _invalid("users must be a list")
+    users = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("clientUserId"), str) or not item["clientUserId"]:
+            raise _invalid("every user needs a clientUserId string")
+        user = {"clientUserId": item["clientUserId"]}
+        for key in ("email", "managedAppleId"):
+            if item.get(key) is not None:
+                if not isinstance(item[key], str):
+                    raise _invalid(f"{key} must be a string")
+                user[key] = item[key]
+        if "email" in user and "@" not in user["email"]:
+            raise VppError(400, 9717, {"clientUserIds": [user["clientUserId"]]})
+        users.append(user)
+    _check_unique([user["clientUserId"] for user in users], 9715)
+    return users
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise VppError(415, 9727)
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        raise _invalid("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise _invalid("the body must be a JSON object")
+    return body
+
+
+class AppleApi(ApiHalf):
+    """The /mdm/v2 half of the simulator."""
+
+    name = "vpp"
+    prefix = PREFIX
+    write_paths = WRITE_PATHS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.world = VppWorld([])
+
+    def load(self, seed: dict[str, Any], settings: Settings) -> None:
+        self.settings = settings
+        self.world = VppWorld.from_seed(seed.get("vpp") or {})
+
+    def routes(self) -> list[BaseRoute]:
+        post = ["POST"]
+        return [
+            Route("/service/config", self._public(self.service_config)),
+            Route("/client/config", self._authenticated(self.client_config), methods=["GET", "POST"]),
+            Route("/assets", self._authenticated(self.get_assets)),
+            Route("/assignments", self._authenticated(self.get_assignments)),
+            Route("/users", self._authenticated(self.get_users)),
+            Route("/status", self._authenticated(self.event_status)),
+            Route("/assets/associate", self._authenticated(self.associate), methods=post),
+            Route("/assets/disassociate", self._authenticated(self.disassociate), methods=post),
+            Route("/assets/revoke", self._authenticated(self.revoke), methods=post),
+            Route("/users/create", self._authenticated(self.create_users), methods=post),
+            Route("/users/update", self._authenticated(self.update_users), methods=post),
+            Route("/users/retire", self._authenticated(self.retire_users), methods=post),
+        ]
+
+    # ------------------------------------------------------------------ ApiHalf hooks
+    def caller(self, path: str, headers: Headers) -> Caller | None:
+        if path == PREFIX + "/service/config":
+            return None  # needs no token, so it is not counted against a location
+        location = self._location_for(headers.get("authorization", ""))
+        return Caller(location.uid, location.name) if location else None
+
+    def error_response(self, status: int, number: int | None, message: str | None = None) -> Response:
+        return JSONResponse(error_body(number, message), status_code=status)
+
+    def too_many_requests(self) -> Response:
+        return self.error_response(429, 9646)  # no Retry-After, as Apple
+
+    def http_error(self, status: int) -> Response:
+        if status == 405:
+            return self.error_response(405, 9726)
+        return super().http_error(status)
+
+    def error_number(self, body: bytes) -> int | str | None:
+        if b'"errorNumber"' not in body:
+            return None
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return None
+        return payload.get("errorNumber") if isinstance(payload, dict) else None
+
+    def check_mutation(self, rule: dict[str, Any]) -> None:
+        if rule.get("action") not in MUTATIONS:
+            raise ValueError(f"a mutate rule needs action: one of {list(MUTATIONS)}")
+        if rule["action"] != "bump_version" and _mutation_size(rule) < 1:
+            raise ValueError(f"{rule['action']} needs count >= 1 (how many assignments)")
+        if rule.get("location") is not None and self.world.find(rule["location"]) is None:
+            raise ValueError(f"no location {rule['location']!r}")
+
+    def mutate(self, caller: Caller | None, rule: dict[str, Any]) -> None:
+        target = rule.get("location") or (caller.key if caller else None)
+        location = self.world.find(target) if target else None
+        if location is None:
+            return
+        location.settle()
+        if rule["action"] == "bump_version":
+            location.bump_version()
+        elif rule["action"] == "add_assignments":
+            try:
+                location.add_foreign_assignments(_mutation_size(rule), rule.get("adamId"), rule.get("pricingParam"))
+            except ValueError as exc:
+                logger.warning("mutate add_assignments skipped: %s", exc)
+        else:
+            location.remove_oldest_assignments(_mutation_size(rule))
+
+    def state(self) -> dict[str, Any]:
+        return self.world.state()
+
+    def tokens(self) -> list[dict[str, Any]]:
+        return self.world.tokens()
+
+    # ------------------------------------------------------------------ endpoint plumbing
+    def _location_for(self, authorization: str) -> Location | None:
+        scheme, _separator, stoken = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        try:
+            return self.world.by_token(decode_stoken(stoken.strip()).token)
+        except ValueError:
+            return None
+
+    def _authenticate(self, headers: Headers) -> Location:
+        authorization = headers.get("authorization")
+        if authorization is None:
+            raise VppError(401, 9601)
+        scheme, _separator, stoken = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not stoken.strip() or " " in stoken.strip():
+            raise VppError(401, 9722)
+        location = self._location_for(authorization)
+        if location is None:
+            raise VppError(401, 9622)
+        if location.revoked:
+            raise VppError(401, 9625)
+        if location.expired():
+            raise VppError(401, 9621)
+        return location
+
+    @staticmethod
+    def _public(handler: Callable[[Request], dict[str, Any]]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return JSONResponse(handler(request))
+        return endpoint
+
+    def _authenticated(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        """Auth, lazy event settlement, JSON body for POSTs, errors as Apple's error body, and the
+        keys every authenticated response carries."""
+        async def endpoint(request: Request) -> Response:
+            try:
+                location = self._authenticate(request.headers)
+                location.settle()  # events whose time has come are applied before anything is read
+                body = await _json_body(request) if request.method == "POST" else {}
+                payload = handler(request, location, body)
+            except VppError as error:
+                return JSONResponse(error.body(), status_code=error.status)
+            payload.update(uId=location.uid, tokenExpirationDate=location.token_expiration_date)
+            if "mdmInfo" in location.client_config:
+                payload["mdmInfo"] = location.client_config["mdmInfo"]
+            return JSONResponse(payload)
+        return endpoint
+
+    def _check_limit(self, count: int, limit_name: str, number: int) -> None:
+        limit = self.settings.limits.get(limit_name)
+        if limit is not None and count > limit:
+            raise VppError(400, number, message=f"{ERROR_MESSAGES[number]} ({limit_name} is {limit})")
+
+    # ------------------------------------------------------------------ configuration
+    def service_config(self, request: Request) -> dict[str, Any]:
+        base = f"{request.url.scheme}://{request.url.netloc}{PREFIX}"
+        return {
+            "limits": dict(self.settings.limits),
+            "urls": {name: base + path for name, path in SERVICE_URLS.items()},
+            "errorCodes": [{"errorNumber": number, "errorMessage": message} for number, message in ERROR_MESSAGES.items()],
+            "notificationTypes": list(NOTIFICATION_TYPES),
+        }
+
+    def client_config(self, request: Request, location: Location, body: dict[str, Any]) -> dict[str, Any]:
+        if request.method == "POST":
+            location.client_config.update(self._client_config_changes(body))
+        config = location.client_config
+        record = {
+            "locationName": location.name,
+            "countryCode": location.country_code,
+            "countryISO2ACode": location.country_code,  # the name in Apple's ClientConfigResponse
+            "defaultPlatform": location.default_platform,
+            "notificationTypes": list(config["notificationTypes"]),
+            "subscribedNotificationTypes": list(config["notificationTypes"]),
+            "notificationAuthToken": config["notificationAuthToken"],
+        }
+        if "notificationUrl" in config:
+            record["notificationUrl"] = config["notificationUrl"]
+        return record
+
+    def _client_config_changes(self, body: dict[str, Any]) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        if "mdmInfo" in body:
+            info = body["mdmInfo"]
+            complete = isinstance(info, dict) and all(isinstance(info.get(key), str) for key in ("id", "name", "metadata"))
+            if not complete or not info["id"] or not info["name"]:
+                raise VppError(400, 9723)
+            self._check_limit(len(info["id"]), "maxMdmIdLength", 9724)
+            self._check_limit(len(info["name"]), "maxMdmNameLength", 9725)
+            self._check_limit(len(info["metadata"]), "maxMdmMetadataLength", 9713)
+            changes["mdmInfo"] = {key: info[key] for key in ("id", "name", "metadata")}
+        if "notificationTypes" in body:
+            types = body["notificationTypes"]
+            if not isinstance(types, list) or not set(types) <= set(NOTIFICATION_TYPES):
+                raise _invalid(f"notificationTypes must be a list of {', '.join(NOTIFICATION_TYPES)}")
+            changes["notificationTypes"] = list(types)
+        if ("notificationUrl" in body) != ("notificationAuthToken" in body):
+            raise VppError(400, 9710)
+        if "notificationUrl" in body:
+            url, token = body["notificationUrl"], body["notificationAuthToken"]
+            if not isinstance(url, str) or not url.startswith("https://") or len(url) <= len("https://") or not isinstance(token, str):
+                raise VppError(400, 9712)
+            self._check_limit(max(len(url), len(token)), "maxNotificationLength", 9711)
+            changes.update(notificationUrl=url, notificationAuthToken=token)
+        return changes
+
+    # ------------------------------------------------------------------ reads
+    def get_assets(self, request: Request, location: Location, _body: dict[str, Any]) -> dict[str, Any]:
+        query = request.query_params
+        checks = self._asset_checks(location, query)
+        unlimited = _bool_query(query, "unlimited")
+        assets = [asset for asset in location.assets.values() if all(check(asset) for check in checks)]
+        if unlimited is False:
+            assets = [asset for asset in assets if not asset.unlimited]
+        page, meta = _page(assets, query, self.settings.page_size)
+        if unlimited:  # free assets in their own list, without counts that mean nothing for them
+            payload = {
+                "assets": [location.asset_record(asset) for asset in page if not asset.unlimited],
+                "unlimitedAssets": [location.asset_record(asset, counts=False) for asset in page if asset.unlimited],
+            }
+        else:
+            payload = {"assets": [location.asset_record(asset) for asset in page]}
+        return {**payload, **meta, "versionId": location.version_id}
+
+    @staticmethod
+    def _asset_checks(location: Location, query: QueryParams) -> list[Callable[[Asset], bool]]:
+        """One predicate per filter given in the query."""
+        checks: list[Callable[[Asset], bool]] = []
+        _choice_query(query, "productType", PRODUCT_TYPES)
+        _choice_query(query, "pricingParam", PRICING_PARAMS)
+        for param, attribute in (("adamId", "adam_id"), ("productType", "product_type"), ("pricingParam", "pricing_param")):
+            if param in query:
+                checks.append(lambda asset, attribute=attribute, wanted=query[param]: getattr(asset, attribute) == wanted)
+        for param, attribute in (("revocable", "revocable"), ("deviceAssignable", "device_assignable")):
+            flag = _bool_query(query, param)
+            if flag is not None:
+                checks.append(lambda asset, attribute=attribute, wanted=flag: getattr(asset, attribute) is wanted)
+        counted = (
+            ("minAvailableCount", location.available_count, operator.ge),
+            ("maxAvailableCount", location.available_count, operator.le),
+            ("minAssignedCount", location.assigned_count, operator.ge),
+            ("maxAssignedCount", location.assigned_count, operator.le),
+        )
+        for param, count, compare in counted:
+            bound = _int_query(query, param)
+            if bound is not None:
+                checks.append(lambda asset, count=count, compare=compare, bound=bound: compare(count(asset), bound))
+        return checks
+
+    def get_assignments(self, request: Request, location: Location, _body: dict[str, Any]) -> dict[str, Any]:
+        query = request.query_params
+        keys = location.assignments_since(query.get("sinceVersionId"))
+        adam_id = query.get("adamId")
+        pricing_param = _choice_query(query, "pricingParam", PRICING_PARAMS)  # adamId alone matches both
+        targets = [(kind, query[param]) for kind, param in ((SERIAL, "serialNumber"), (USER, "clientUserId")) if param in query]
+        exclude_inactive = _bool_query(query, "excludeInactiveUsers")
+
+        def selected(key: tuple[str, str, str, str]) -> bool:
+            return (
+                adam_id in (None, key[0])
+                and pricing_param in (None, key[1])
+                and all(key[2:] == target for target in targets)
+                and not (exclude_inactive and key[2] == USER and not location.active_user(key[3]))
+            )
+
+        page, meta = _page([key for key in keys if selected(key)], query, self.settings.page_size)
+        return {"assignments": [location.assignment_record(key) for key in page], **meta, "versionId": location.version_id}
+
+    def get_users(self, request: Request, location: Location, _body: dict[str, Any]) -> dict[str, Any]:
+        query = request.query_params
+        users = location.users_since(query.get("sinceVersionId"))
+        if _bool_query(query, "activeOnly"):
+            users = [user for user in users if user.active]
+        if _bool_query(query, "retiredOnly"):
+            users = [user for user in users if user.status == "Retired"]
+        if query.get("clientUserId") is not None:
+            users = [user for user in users if user.client_user_id == query["clientUserId"]]
+        page, meta = _page(users, query, self.settings.page_size)
+        return {"users": [user.record() for user in page], **meta, "versionId": location.version_id}
+
+    def event_status(self, request: Request, location: Location, _body: dict[str, Any]) -> dict[str, Any]:
+        event_id = request.query_params.get("eventId")
+        if not event_id:
+            raise _invalid("eventId is required")
+        event = location.events.get(event_id)
+        if event is None:
+            raise VppError(400, 9708)
+        return event.record()
+
+    # ------------------------------------------------------------------ writes (validated now, applied later)
+    def associate(self, _request: Request, location: Location, body: dict[str, Any]) -> dict[str, Any]:
+        return self._manage_assets(location, body, "ASSOCIATE")
+
+    def disassociate(self, _request: Request, location: Location, body: dict[str, Any]) -> dict[str, Any]:
+        return self._manage_assets(location, body, "DISASSOCIATE")
+
+    def _manage_assets(self, location: Location, body: dict[str, Any], event_type: str) -> dict[str, Any]:
+        assets = _requested_assets(body)
+        _check_unique(assets, 9703)
+        self._check_limit(len(assets), "maxAssets", 9700)
+        targets = self._requested_targets(body, "maxClientUserIds", "maxSerialNumbers")
+        unknown = [key for key in assets if key not in location.assets]
+        if unknown:
+            raise _invalid("the location has no such asset", {"assets": [asset_ref(key) for key in unknown]})
+        self._refuse_assets(location, assets, "device_assignable", 9707, when=any(kind == SERIAL for kind, _target in targets))
+        self._refuse_assets(location, assets, "revocable", 9706, when=event_type == "DISASSOCIATE")
+        request = {"assets": assets, "targets": targets}
+        return self._submit(location, event_type, request, len(assets) * len(targets))
+
+    @staticmethod
+    def _refuse_assets(location: Location, assets: list[AssetKey], attribute: str, number: int, when: bool) -> None:
+        refused = [key for key in assets if when and not getattr(location.assets[key], attribute)]
+        if refused:
+            raise VppError(400, number, {"assets": [asset_ref(key) for key in refused]})
+
+    def _requested_targets(self, body: dict[str, Any], user_limit: str, serial_limit: str) -> list[Target]:
+        serials = _string_list(body, "serialNumbers")
+        users = _string_list(body, "clientUserIds")
+        if not serials and not users:
+            raise VppError(400, 9719)
+        _check_unique(users, 9704)
+        _check_unique(serials, 9705)
+        self._check_limit(len(users), user_limit, 9701)
+        self._check_limit(len(serials), serial_limit, 9702)
+        return [(SERIAL, serial) for serial in serials] + [(USER, user) for user in users]
+
+    def revoke(self, _request: Request, location: Location, body: dict[str, Any]) -> dict[str, Any]:
+        targets = self._requested_targets(body, "maxRevokeClientUserIds", "maxRevokeSerialNumbers")
+        return self._submit(location, "REVOKE", {"targets": targets}, len(targets))
+
+    def create_users(self, _request: Request, location: Location, body: dict[str, Any]) -> dict[str, Any]:
+        return self._manage_users(location, body, "CREATE")
+
+    def update_users(self, _request: Request, location: Location, body: dict[str, Any]) -> dict[str, Any]:
+        return self._manage_users(location, body, "UPDATE")
+
+    def retire_users(self, _request: Request, location: Location, body: dict[str, Any]) -> dict[str, Any]:
+        return self._manage_users(location, body, "RETIRE")
+
+    def _manage_users(self, location: Location, body: dict[str, Any], event_type: str) -> dict[str, Any]:
+        users = _requested_users(body)
+        self._check_limit(len(users), "maxUsers", 9714)
+        return self._submit(location, event_type, {"users": users}, len(users))
+
+    def _submit(self, location: Location, event_type: str, request: dict[str, Any], num_requested: int) -> dict[str, Any]:
+        event = location.submit(event_type, request, num_requested, self.settings.event_seconds)
+        return {"eventId": event.event_id}
+
+
+def _mutation_size(rule: dict[str, Any]) -> int:
+    """How many assignments a mutate rule adds or removes (its "count"; "times" says how often it fires)."""
+    size = rule.get("count", 1)
+    return size if isinstance(size, int) and not isinstance(size, bool) else 0

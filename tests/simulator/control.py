@@ -1,0 +1,204 @@
+"""Run the simulator as a process and drive its /_sim control API (tests, benchmarks, the demo).
+
+    with SimulatorProcess(page_size=50, rate_limit=False) as sim:   # sim is a SimulatorControl
+        token = sim.tokens()["Main"]
+        ... point the collection at sim.vpp_url ...
+        assert ("361309726", "STDQ", "serial", "C02MAIN0001") in sim.assignments("Main")
+
+Only httpx and the standard library are used here, so importing this module is cheap.
+"""
+from __future__ import annotations
+
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from . import DEFAULT_SEED, DEMO_SEED
+
+REPO_ROOT = Path(__file__).resolve().parents[2]  # `python -m tests.simulator` runs from here
+START_TIMEOUT = 20.0
+__all__ = ["DEFAULT_SEED", "DEMO_SEED", "SimulatorControl", "SimulatorProcess"]
+
+
+class SimulatorControl:
+    """A thin client for the /_sim control API of a running simulator."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.vpp_url = self.url + "/mdm/v2"
+        self._http = httpx.Client(base_url=self.url + "/_sim", timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SimulatorControl:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, **kwargs)
+        if response.is_error:
+            raise RuntimeError(f"simulator {method} /_sim{path}: HTTP {response.status_code}: {response.text}")
+        return response.json()
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/health")
+
+    def tokens(self) -> dict[str, str]:
+        """Location name -> sToken (what a client sends as the bearer token)."""
+        return {entry["name"]: entry["sToken"] for entry in self._call("GET", "/tokens") if "sToken" in entry}
+
+    def log(self, since: int = 0) -> list[dict[str, Any]]:
+        """Finished API requests with seq > since, in arrival order."""
+        return self._call("GET", "/log", params={"since": since})["entries"]
+
+    def clear_log(self) -> None:
+        self._call("DELETE", "/log")
+
+    def summary(self) -> dict[str, Any]:
+        return self._call("GET", "/log/summary")
+
+    def add_faults(self, *rules: dict[str, Any]) -> list[dict[str, Any]]:
+        return self._call("POST", "/faults", json={"faults": list(rules)})["faults"]
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/faults")["faults"]
+
+    def settings(self, **changes: Any) -> dict[str, Any]:
+        """The current settings; with keyword arguments (pageSize=..., limits={...}) change them first."""
+        if changes:
+            return self._call("POST", "/settings", json=changes)
+        return self._call("GET", "/settings")
+
+    def state(self) -> dict[str, Any]:
+        return self._call("GET", "/state")
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def location_state(self, location: str) -> dict[str, Any]:
+        """One location of /_sim/state, by name or uId."""
+        for entry in self.state()["vpp"]["locations"]:
+            if location in (entry["name"], entry["uId"]):
+                return entry
+        raise KeyError(f"no location {location!r} in the simulator")
+
+    def assignments(self, location: str) -> set[tuple[str, str, str, str]]:
+        """{(adamId, pricingParam, "serial"|"user", serialNumber|clientUserId)} after due events are applied."""
+        result = set()
+        for item in self.location_state(location)["assignments"]:
+            kind, target = ("serial", item["serialNumber"]) if "serialNumber" in item else ("user", item["clientUserId"])
+            result.add((item["adamId"], item["pricingParam"], kind, target))
+        return result
+
+
+def _cli_arguments(seed: Path, options: dict[str, Any]) -> list[str]:
+    """page_size=5 -> --page-size 5; rate_limit=False -> --no-rate-limit; None is left out."""
+    arguments = ["--seed", str(seed)]
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            arguments.append(flag)
+        elif value is False:
+            arguments.append("--no-" + name.replace("_", "-"))
+        elif value is not None:
+            arguments += [flag, str(value)]
+    return arguments
+
+
+def _first_line(stream: IO[str] | None, timeout: float) -> str:
+    """The first line of the child's stdout, read in a thread so a silent child cannot hang us."""
+    if stream is None:
+        return ""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stream.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout).strip()
+    except queue.Empty:
+        return ""
+
+
+class SimulatorProcess:
+    """``python -m tests.simulator`` as a child process. As a context manager it starts the
+    process and gives the SimulatorControl; leaving the block stops it."""
+
+    def __init__(self, seed: str | Path = DEFAULT_SEED, **cli_options: Any) -> None:
+        self.seed = Path(seed).resolve()
+        self.cli_options = cli_options
+        self.url = ""
+        self.control: SimulatorControl | None = None
+        self._process: subprocess.Popen[str] | None = None
+        self._stderr: IO[str] | None = None
+        self._stderr_text = ""
+
+    @property
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "tests.simulator", *_cli_arguments(self.seed, self.cli_options)]
+
+    def start(self) -> SimulatorControl:
+        if self._process is not None:
+            raise RuntimeError("the simulator is already running")
+        # stderr goes to a file: a pipe nobody reads would fill up and stall the server
+        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # pylint: disable=consider-using-with
+        self._process = subprocess.Popen(  # pylint: disable=consider-using-with
+            self.command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, text=True
+        )
+        line = _first_line(self._process.stdout, START_TIMEOUT)
+        if not line.startswith("http://"):
+            exit_status = self._process.poll()
+            stderr = self.stderr()
+            self.stop()
+            problem = line or (f"it exited with status {exit_status}" if exit_status is not None else f"no URL within {START_TIMEOUT} s")
+            raise RuntimeError(f"the simulator did not start ({' '.join(self.command)}): {problem}\n{stderr}")
+        self.url = line
+        self.control = SimulatorControl(self.url)
+        return self.control
+
+    def stderr(self) -> str:
+        """What the simulator wrote to stderr (kept after stop())."""
+        if self._stderr is not None:
+            self._stderr.flush()
+            self._stderr.seek(0)
+            self._stderr_text = self._stderr.read()
+        return self._stderr_text
+
+    def stop(self) -> None:
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.terminate()
+                try:
+                    self._process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait()
+            if self._process.stdout is not None:
+                self._process.stdout.close()
+            self._process = None
+        if self._stderr is not None:
+            self.stderr()
+            self._stderr.close()
+            self._stderr = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def __enter__(self) -> SimulatorControl:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

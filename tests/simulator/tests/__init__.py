@@ -1,0 +1,2 @@
+"""The simulator's own tests."""
+from __future__ import annotations
