@@ -24,7 +24,6 @@ LINT_ARGS ?=
 
 # Unit test folders that exist (tests/simulator/tests is written separately; git keeps no empty folder).
 UNIT_PATHS := $(wildcard tests/unit tests/simulator/tests)
-INTEGRATION_PATHS := $(wildcard tests/integration)
 
 # The steps of `make test`, in order.
 TEST_STEPS := units integration sanity lint changelog-lint
@@ -69,20 +68,9 @@ units: venv
 	@echo "==> units: pytest $(UNIT_PATHS)"
 	$(PYTEST) $(PYTEST_ARGS) $(UNIT_PATHS)
 
-# TEMPORARY: tests/integration has no tests yet, so pytest's exit code 5 ("no tests collected")
-# counts as success for this target only. Remove this exception once integration tests exist.
 integration: venv
-	@echo "==> integration: pytest tests/integration"
-	@if [ -z "$(INTEGRATION_PATHS)" ]; then \
-		echo "integration: tests/integration does not exist yet - nothing to run"; \
-		exit 0; \
-	fi; \
-	rc=0; $(PYTEST) $(PYTEST_ARGS) $(INTEGRATION_PATHS) || rc=$$?; \
-	if [ $$rc -eq 5 ]; then \
-		echo "integration: no tests collected yet (pytest exit 5) - accepted for now"; \
-		exit 0; \
-	fi; \
-	exit $$rc
+	@echo "==> integration: pytest tests/integration (ansible-playbook and ansible against the simulator)"
+	$(PYTEST) $(PYTEST_ARGS) tests/integration
 
 sanity: venv
 	@echo "==> sanity: ansible-test sanity --venv on a copy in ansible_collections/assetops/licensing"
@@ -102,10 +90,10 @@ changelog-lint: venv
 	@echo "==> changelog-lint: antsibull-changelog lint (changelogs/config.yaml, fragments)"
 	$(IN_VENV) $(VENV_BIN)/antsibull-changelog lint
 
-# --- demo: placeholder, to be replaced by the demo's author (keep the target name `demo`) ---
-demo:
-	@echo "demo: not yet available"
-# --- end of demo ---
+# Starts the simulator with the demo location, runs docs/examples/location_report.yml, stops it.
+demo: venv
+	@echo "==> demo: simulator with a demo location, then the example playbook"
+	$(IN_VENV) $(VENV_BIN)/python tests/utils/demo.py
 
 clean:
 	@echo "==> clean: removing test output and caches"

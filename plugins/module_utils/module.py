@@ -113,16 +113,22 @@ class VppModule(AnsibleModule):
                 raise InputError("no token: set token or token_path, or the VPP_TOKEN or VPP_TOKEN_PATH environment variable")
             token, token_path = env_token or None, env_path or None
         if token is not None:
-            self.no_log_values.add(token)
+            self.hide(token)
             return token
         try:
             with open(token_path, "r", encoding="utf-8") as handle:
                 content = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError("cannot read token_path {0}: {1}".format(token_path, getattr(exc, "strerror", None) or "not a text file")) from None
-        self.no_log_values.add(content)
-        self.no_log_values.add(content.strip())
+        self.hide(content)
         return content
+
+    def hide(self, *secrets: str) -> None:
+        """Mask these values wherever they would appear in the result (blank ones would mask everything)."""
+        for secret in secrets:
+            if secret and secret.strip():
+                self.no_log_values.add(secret)
+                self.no_log_values.add(secret.strip())
 
     def clean_lists(self, *names: str) -> None:
         for name in names:
@@ -140,8 +146,7 @@ class VppModule(AnsibleModule):
         if self.params["retries"] < 0:
             raise InputError("retries must be zero or more")
         stoken = parse_stoken(self.resolve_token())
-        self.no_log_values.add(stoken.value)
-        self.no_log_values.add(stoken.inner_token)
+        self.hide(stoken.value, stoken.inner_token)
         warning = check_expiry(stoken)
         if warning:
             self.warn(warning)
