@@ -1,7 +1,6 @@
 """Input checks of the shared module base: list cleaning, the API URL, where the token comes from."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
@@ -85,7 +84,18 @@ def test_result_tracker():
 
 
 def fake_module(token=None, token_path=None):
-    return SimpleNamespace(params={"token": token, "token_path": token_path}, no_log_values=set())
+    """A VppModule with only the state resolve_token and hide use (AnsibleModule's own set-up skipped)."""
+    module = VppModule.__new__(VppModule)
+    module.params = {"token": token, "token_path": token_path}
+    module.no_log_values = set()
+    return module
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\n"])
+def test_hide_never_masks_blank_values(blank):
+    module = fake_module()
+    module.hide(blank, "s3cret ")
+    assert module.no_log_values == {"s3cret ", "s3cret"}
 
 
 @pytest.fixture
