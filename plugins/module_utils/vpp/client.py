@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, RequestPacer, Transport
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
@@ -91,15 +91,6 @@ class LimitsCache:
             pass
 
 
-class WalkResult:
-    __slots__ = ("items", "consistent", "requests")
-
-    def __init__(self, items: List[Any], consistent: bool, requests: int):
-        self.items = items
-        self.consistent = consistent
-        self.requests = requests
-
-
 class VppClient:
     """One location (one sToken) of Apple's App and Book Management API."""
 
@@ -167,16 +158,15 @@ class VppClient:
     def _page(self, path: str, params: Dict[str, str], index: int, page_model: type) -> Any:
         return page_model.model_validate(self.get(path, dict(params, pageIndex=str(index))) or {})
 
-    def _walk_once(self, path: str, params: Dict[str, str], page_model: type, first: Any) -> WalkResult:
+    def _walk_once(self, path: str, params: Dict[str, str], page_model: type, first: Any) -> Tuple[List[Any], bool]:
         """Page 0 first, then every other page in parallel (the pool and the semaphore keep it to five).
 
         Follows nextPageIndex and any growth of totalPages until the last page has been read; a
         page index that went out of range means the set shrank: the walk ends there, inconsistent.
+        Returns the items in page order and whether they come from one consistent state.
         """
-        requests = 0
         if first is None:
             first = self.first_page(path, params, page_model)
-            requests += 1
         items_by_page = {0: first.items}
         versions = {first.version_id}
         shrunk = False
@@ -198,7 +188,6 @@ class VppClient:
                         done = wait(pending, return_when=FIRST_COMPLETED).done
                         for future in done:
                             index = pending.pop(future)
-                            requests += 1
                             try:
                                 page = future.result()
                             except ApiError as exc:
@@ -218,17 +207,17 @@ class VppClient:
                         future.cancel()
         items = [item for index in sorted(items_by_page) for item in items_by_page[index]]
         consistent = not shrunk and len(versions - {None}) <= 1
-        return WalkResult(items, consistent, requests)
+        return items, consistent
 
     def walk(self, path: str, params: Dict[str, str], page_model: type, first: Any = None) -> List[Any]:
         """Every item of a paged endpoint. Repeats the walk when the data changed under it."""
         for attempt in range(1, MAX_WALKS + 1):
-            result = self._walk_once(path, params, page_model, first if attempt == 1 else None)
-            if result.consistent:
-                return result.items
+            items, consistent = self._walk_once(path, params, page_model, first if attempt == 1 else None)
+            if consistent:
+                return items
         self._warn("the data at {0} kept changing while it was read ({1} attempts): the result may miss records "
                    "changed meanwhile".format(path, MAX_WALKS))
-        return result.items
+        return items
 
     def walk_each(self, path: str, queries: Sequence[Dict[str, str]], page_model: type) -> List[Any]:
         """Several keyed walks side by side (the semaphore still caps requests in flight at five)."""

@@ -47,7 +47,6 @@ APPLE_ERRORS: Dict[int, tuple] = {
     9729: ("Apple's service is temporarily unavailable", True),
 }
 
-TOKEN_ERRORS = frozenset((9601, 9621, 9622, 9625, 9722))
 # Apple refused these requests without queuing anything, so a write may be sent again.
 REFUSED_ERRORS = frozenset((9646, 9729))
 
