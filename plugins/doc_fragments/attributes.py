@@ -22,6 +22,17 @@ attributes:
     support: none
 """
 
+    STATE_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Reads the current state and returns exactly the changes it would make, without sending any write.
+    support: full
+  diff_mode:
+    description: Shows, per device or user named in the task, the assets held before and after.
+    support: full
+"""
+
     ACTIONGROUP_VPP = r"""
 options: {}
 attributes:

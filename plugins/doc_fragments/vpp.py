@@ -69,3 +69,20 @@ seealso:
     description: Apple's documentation of the API these modules use.
     link: https://developer.apple.com/documentation/devicemanagement/app-and-book-management
 """
+
+    # Waiting for Apple's asynchronous events (write modules and vpp_event_info).
+    WAIT = r"""
+options:
+  wait_timeout:
+    description:
+      - Seconds to wait in all for Apple's events to finish, when waiting.
+      - An event still C(PENDING) after that makes the task fail, with what did finish reported.
+    type: float
+    default: 600
+  poll_interval:
+    description:
+      - Longest pause, in seconds, between two status checks of a pending event.
+      - The first check comes about 1.5 seconds after the request, and the pause doubles up to this value.
+    type: float
+    default: 30
+"""

@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: assetops.licensing contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The shared module base: connection options, input checks, guarded imports, errors, check/diff bookkeeping.
+"""The shared module base: connection options, input checks, guarded imports, errors, check/diff handling.
 
 A module file declares its own options and calls ``VppModule(...).run(work)``; ``work`` receives the
-client and returns the result fields. Everything else (token handling, error reporting, the result's
-``changed``/``diff``) is done here once.
+client and returns the result fields. Everything else (token handling, a read-only client in check
+mode, error reporting, ``diff`` only under --diff) is done here once.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.assetops.licensing.plugins.module_utils.http import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, PYDANTIC_IMPORT_ERROR
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import TokenError, check_expiry, parse_stoken
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import PreflightError
 
 DEFAULT_VPP_API_URL = "https://vpp.itunes.apple.com/mdm/v2"
 
@@ -33,6 +34,13 @@ VPP_CONNECTION_SPEC: Dict[str, Dict[str, Any]] = {
     "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, ["VPP_VALIDATE_CERTS"])},
     "ca_path": {"type": "path", "fallback": (env_fallback, ["VPP_CA_PATH"])},
     "retries": {"type": "int", "default": 8},
+}
+
+
+# The waiting options of the write modules and vpp_event_info (doc fragment assetops.licensing.vpp.wait).
+WAIT_SPEC: Dict[str, Dict[str, Any]] = {
+    "wait_timeout": {"type": "float", "default": 600.0},
+    "poll_interval": {"type": "float", "default": 30.0},
 }
 
 
@@ -64,27 +72,6 @@ def check_api_url(name: str, url: str) -> str:
     return url.rstrip("/")
 
 
-class ResultTracker:
-    """``changed`` and ``diff`` bookkeeping shared by the state modules."""
-
-    def __init__(self) -> None:
-        self.changed = False
-        self.before: Dict[str, Any] = {}
-        self.after: Dict[str, Any] = {}
-
-    def record(self, name: str, before: Any, after: Any) -> None:
-        self.before[name] = before
-        self.after[name] = after
-        if before != after:
-            self.changed = True
-
-    def fields(self, with_diff: bool) -> Dict[str, Any]:
-        fields: Dict[str, Any] = {"changed": self.changed}
-        if with_diff:
-            fields["diff"] = {"before": self.before, "after": self.after}
-        return fields
-
-
 class VppModule(AnsibleModule):
     """AnsibleModule with the Apple connection options and the collection's error handling."""
 
@@ -96,7 +83,6 @@ class VppModule(AnsibleModule):
             self.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
         if not HAS_PYDANTIC:
             self.fail_json(msg=missing_required_lib("pydantic"), exception=PYDANTIC_IMPORT_ERROR)
-        self.tracker = ResultTracker()
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -145,6 +131,9 @@ class VppModule(AnsibleModule):
             raise InputError("timeout must be a positive number of seconds")
         if self.params["retries"] < 0:
             raise InputError("retries must be zero or more")
+        for name in WAIT_SPEC:
+            if name in self.params and self.params[name] <= 0:
+                raise InputError("{0} must be a positive number of seconds".format(name))
         stoken = parse_stoken(self.resolve_token())
         self.hide(stoken.value, stoken.inner_token)
         warning = check_expiry(stoken)
@@ -158,7 +147,11 @@ class VppModule(AnsibleModule):
         )
 
     def run(self, work: Callable[[Any], Dict[str, Any]], read_only: bool = True, list_options: Iterable[str] = ()) -> None:
-        """Check input, build the client, do the work, and exit with its result or one clear error."""
+        """Check input, build the client, do the work, and exit with its result or one clear error.
+
+        ``work`` returns the result fields; an ``error`` field that is not None makes the module fail
+        with that message while keeping the other fields; ``diff`` is returned only under --diff.
+        """
         try:
             self.clean_lists(*list_options)
             client = self.vpp_client(read_only=read_only or self.check_mode)
@@ -166,8 +159,15 @@ class VppModule(AnsibleModule):
             self.fail_json(msg=str(exc))
         try:
             result = work(client)
+        except PreflightError as exc:
+            self.fail_json(msg=exc.message, changed=False, **exc.details)
         except ApiError as exc:
             self.fail_json(msg=exc.message, api_error=exc.to_dict())
         finally:
             client.close()
+        error = result.pop("error", None)
+        if not self._diff:
+            result.pop("diff", None)
+        if error:
+            self.fail_json(msg=error, **result)
         self.exit_json(**result)

@@ -31,6 +31,7 @@ if HAS_PYDANTIC:
     from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import (
         AssetsPage,
         AssignmentsPage,
+        EventStatus,
         ServiceConfig,
         ServiceLimits,
     )
@@ -44,6 +45,9 @@ MAX_WALKS = 3
 # A server that keeps announcing more pages is not followed forever.
 MAX_PAGES = 10000
 BAD_PAGE_INDEX = 9650
+# Events: first status look this long after submitting, then doubling up to poll_interval.
+FIRST_STATUS_LOOK_SECONDS = 1.5
+PENDING = "PENDING"
 
 
 class WriteBlockedError(RuntimeError):
@@ -99,6 +103,7 @@ class VppClient:
                  read_only: bool = True, limits_cache: Optional[LimitsCache] = None, httpx_transport: Any = None,
                  sleep: Callable[[float], None] = time.sleep):
         self.api_url = api_url.rstrip("/")
+        self._sleep = sleep
         self._token = token
         self._warn = warn or (lambda message: None)
         self.read_only = read_only
@@ -117,11 +122,16 @@ class VppClient:
 
     # -- limits ------------------------------------------------------------------------------
 
-    def limits(self) -> "ServiceLimits":
-        """Apple's current limits; read at most once per five minutes per API URL on this controller."""
+    def limits(self, refresh: bool = False) -> "ServiceLimits":
+        """Apple's current limits; read at most once per five minutes per API URL on this controller.
+
+        ``refresh`` asks Apple again, e.g. after a request was refused for being over a limit.
+        """
         with self._limits_lock:
+            if refresh:
+                self._limits = None
             if self._limits is None:
-                cached = self._limits_cache.load()
+                cached = None if refresh else self._limits_cache.load()
                 if cached is None:
                     config = ServiceConfig.model_validate(self.transport.request("GET", "/service/config") or {})
                     self._limits = config.limits
@@ -149,6 +159,44 @@ class VppClient:
         self.limits()
         with self._in_flight:
             return self.transport.request("POST", path, json=body, headers=self._auth_headers())
+
+    def submit(self, path: str, body: Dict[str, Any]) -> str:
+        """Send one asynchronous write and return Apple's event id."""
+        answer = self.post(path, body) or {}
+        event_id = answer.get("eventId") if isinstance(answer, dict) else None
+        if not event_id:
+            raise ApiError("Apple accepted {0} but returned no eventId".format(path), path=path, method="POST", outcome_unknown=True)
+        return event_id
+
+    def event_status(self, event_id: str) -> "EventStatus":
+        return EventStatus.model_validate(self.get("/status", {"eventId": event_id}) or {})
+
+    def event_statuses(self, event_ids: Sequence[str]) -> Dict[str, "EventStatus"]:
+        """Status of several events, read side by side within the pacing budget."""
+        if len(event_ids) == 1:
+            return {event_ids[0]: self.event_status(event_ids[0])}
+        with ThreadPoolExecutor(max_workers=plan.MAX_PARALLEL_REQUESTS) as pool:
+            return dict(zip(event_ids, pool.map(self.event_status, event_ids)))
+
+    def wait_for_events(self, event_ids: Sequence[str], wait_timeout: float, poll_interval: float,
+                        clock: Callable[[], float] = time.monotonic) -> Dict[str, "EventStatus"]:
+        """Poll until every event has finished or ``wait_timeout`` seconds have passed.
+
+        First look after about 1.5 s, then the pause doubles up to ``poll_interval``. Returns the
+        last status of each event; those still PENDING timed out.
+        """
+        deadline = clock() + wait_timeout
+        pause = min(FIRST_STATUS_LOOK_SECONDS, poll_interval)
+        statuses: Dict[str, Any] = {}
+        pending = list(event_ids)
+        while pending:
+            self._sleep(max(0.0, min(pause, deadline - clock())))
+            statuses.update(self.event_statuses(pending))
+            pending = [event_id for event_id in pending if statuses[event_id].event_status == PENDING]
+            if not pending or clock() >= deadline:
+                break
+            pause = min(pause * 2, poll_interval)
+        return statuses
 
     # -- paging ------------------------------------------------------------------------------
 
@@ -264,39 +312,51 @@ class VppClient:
         return [unique_by_key[key] for key in sorted(unique_by_key)]
 
     def find_assignments(self, adam_ids: Optional[Sequence[str]] = None, serial_numbers: Optional[Sequence[str]] = None,
-                         client_user_ids: Optional[Sequence[str]] = None, pricing_param: Optional[str] = None) -> List[Assignment]:
+                         client_user_ids: Optional[Sequence[str]] = None, pricing_param: Optional[str] = None,
+                         assigned_counts: Optional[Dict[Tuple[str, str], int]] = None) -> List[Assignment]:
         """Assignments matching the filters, read the cheapest way.
 
         serial_numbers and client_user_ids together name the targets (a record matches either);
-        adam_ids and pricing_param narrow further.
+        adam_ids and pricing_param narrow further. ``assigned_counts`` ((adam_id, pricing_param) ->
+        assignedCount, from /assets) lets assets nobody holds be skipped and per-asset reads be priced.
         """
         targets_given = serial_numbers is not None or client_user_ids is not None
         if (adam_ids is not None and not adam_ids) or (targets_given and not serial_numbers and not client_user_ids):
             return []  # an empty list given matches nothing, at no cost
+        held_counts = None
+        if adam_ids and assigned_counts is not None:
+            held_counts = {
+                adam_id: sum(count for (counted_id, pricing), count in assigned_counts.items()
+                             if counted_id == adam_id and (pricing_param is None or pricing == pricing_param))
+                for adam_id in adam_ids
+            }
+            adam_ids = [adam_id for adam_id in adam_ids if held_counts[adam_id]]
+            if not adam_ids:
+                return []  # nobody holds any of these assets
         base = plan.server_filters(pricingParam=pricing_param)
-        if adam_ids and len(adam_ids) == 1:
-            base_for_targets = dict(base, adamId=adam_ids[0])  # Apple combines filters, so one asset narrows every target query
-        else:
-            base_for_targets = base
-        num_targets = len(serial_numbers or ()) + len(client_user_ids or ())
-        strategy = plan.choose_assignment_read(len(adam_ids or ()), num_targets)
-        if strategy == plan.PER_TARGET:
-            queries = [dict(base_for_targets, serialNumber=serial) for serial in serial_numbers or ()]
-            queries += [dict(base_for_targets, clientUserId=user) for user in client_user_ids or ()]
-        elif strategy == plan.PER_ASSET:
-            queries = [dict(base, adamId=adam_id) for adam_id in adam_ids]
-        else:
-            queries = []
-        if not queries:
+        # Apple combines filters, so one asset narrows every target query
+        base_for_targets = dict(base, adamId=adam_ids[0]) if adam_ids and len(adam_ids) == 1 else base
+        target_queries = [dict(base_for_targets, serialNumber=serial) for serial in serial_numbers or ()]
+        target_queries += [dict(base_for_targets, clientUserId=user) for user in client_user_ids or ()]
+        asset_queries = [dict(base, adamId=adam_id) for adam_id in adam_ids or ()]
+        queries_for = {plan.PER_TARGET: target_queries, plan.PER_ASSET: asset_queries}
+        first_choice = plan.choose_assignment_read(len(asset_queries), len(target_queries))
+        if first_choice == plan.WALK:
             found = self.walk("/assignments", base, AssignmentsPage)
-        elif not plan.worth_probing_walk(len(queries)):
-            found = self.walk_each("/assignments", queries, AssignmentsPage)
+        elif not plan.worth_probing_walk(len(queries_for[first_choice])):
+            found = self.walk_each("/assignments", queries_for[first_choice], AssignmentsPage)
         else:
             first = self.first_page("/assignments", base, AssignmentsPage)
-            if plan.prefer_full_walk(first.total_pages - 1, len(queries)):
+            per_asset_pages = None
+            if asset_queries and (held_counts is not None or not target_queries):
+                page_size = first.size or len(first.assignments) or 1
+                per_asset_pages = (sum(plan.pages_for(held_counts[adam_id], page_size) for adam_id in adam_ids)
+                                   if held_counts is not None else len(asset_queries))
+            choice = plan.cheapest_read(first.total_pages - 1, len(target_queries) if target_queries else None, per_asset_pages)
+            if choice == plan.WALK:
                 found = self.walk("/assignments", base, AssignmentsPage, first=first)
             else:
-                found = self.walk_each("/assignments", queries, AssignmentsPage)
+                found = self.walk_each("/assignments", queries_for[choice], AssignmentsPage)
         wanted_assets = set(adam_ids) if adam_ids else None
         wanted_serials = set(serial_numbers or ())
         wanted_users = set(client_user_ids or ())

@@ -3,6 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pure planning functions: no I/O, no Ansible, so they can be tested exhaustively.
 
+Writes: from desired and current pairs to the change set, and from the change set to the
+fewest requests within Apple's limits.
+
 Reads: Apple can answer "what is assigned" three ways — one query per asset (``adamId=``), one
 query per target (``serialNumber=`` / ``clientUserId=``) or one walk over every page. The
 functions here pick whichever needs the fewest requests with what is known at that moment.
@@ -10,7 +13,10 @@ functions here pick whichever needs the fewest requests with what is known at th
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Sequence
+from fractions import Fraction
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment
 
 WALK = "walk"
 PER_TARGET = "per_target"
@@ -40,6 +46,25 @@ def choose_assignment_read(num_assets: int, num_targets: int) -> str:
     if num_assets:
         return PER_ASSET
     return WALK
+
+
+def cheapest_read(walk_pages_left: int, per_target_queries: Optional[int], per_asset_pages: Optional[int]) -> str:
+    """Once the walk's first page is in: the way to read the rest with the fewest requests.
+
+    ``per_asset_pages`` is None when it cannot be estimated (no counts from /assets). Ties go to
+    the walk (already begun, and it sees every record), then to targets (one page each, certain).
+    """
+    options = [(max(0, walk_pages_left), 0, WALK)]
+    if per_target_queries is not None:
+        options.append((per_target_queries, 1, PER_TARGET))
+    if per_asset_pages is not None:
+        options.append((per_asset_pages, 2, PER_ASSET))
+    return min(options)[2]
+
+
+def pages_for(count: int, page_size: int) -> int:
+    """Requests to read ``count`` records with one query: at least one, even for none."""
+    return max(1, -(-count // max(1, page_size)))
 
 
 def worth_probing_walk(keyed_queries: int) -> bool:
@@ -75,3 +100,156 @@ def unique(items: Iterable) -> List:
 def matches(value: object, wanted: Optional[Sequence]) -> bool:
     """A record field matches a filter that was not given, or one whose values contain it."""
     return wanted is None or value in wanted
+
+
+# -- writes: change sets and requests ----------------------------------------------------------
+#
+# A pair is an Assignment (adam_id, pricing_param, target_kind, target_id). One associate or
+# disassociate request names some assets and some targets of one kind and acts on every asset x
+# target pair, so each request must be a "rectangle" made only of pairs that need the change.
+
+
+class Batch:
+    """One write request: ``assets`` (adam_id, pricing_param) x ``targets`` of one ``kind``."""
+
+    __slots__ = ("kind", "assets", "targets")
+
+    def __init__(self, kind: str, assets: Sequence[Tuple[str, str]], targets: Sequence[str]):
+        self.kind = kind
+        self.assets = tuple(assets)
+        self.targets = tuple(targets)
+
+    def pairs(self) -> List[Assignment]:
+        return [Assignment(adam_id, pricing, self.kind, target) for adam_id, pricing in self.assets for target in self.targets]
+
+    def body(self) -> Dict[str, object]:
+        """The JSON Apple expects: assets (omitted for revoke) and one list of targets."""
+        body: Dict[str, object] = {}
+        if self.assets:
+            body["assets"] = [{"adamId": adam_id, "pricingParam": pricing} for adam_id, pricing in self.assets]
+        body["serialNumbers" if self.kind == Assignment.SERIAL else "clientUserIds"] = list(self.targets)
+        return body
+
+    def __repr__(self) -> str:
+        return "Batch({0}, {1} assets, {2} targets)".format(self.kind, len(self.assets), len(self.targets))
+
+
+def desired_pairs(assets: Iterable[Tuple[str, str]], serial_numbers: Iterable[str] = (),
+                  client_user_ids: Iterable[str] = ()) -> Set[Assignment]:
+    """Every asset with every target: what a task asks for."""
+    targets = [(Assignment.SERIAL, serial) for serial in serial_numbers] + [(Assignment.USER, user) for user in client_user_ids]
+    return {Assignment(adam_id, pricing, kind, target) for adam_id, pricing in assets for kind, target in targets}
+
+
+def change_set(desired: Set[Assignment], current: Iterable[Assignment], state: str) -> List[Assignment]:
+    """present: the desired pairs not held yet; absent: the desired pairs that are held."""
+    held = set(current)
+    changes = desired - held if state == "present" else desired & held
+    return sorted(changes)
+
+
+def split_evenly(items: Sequence, limit: int) -> List[Sequence]:
+    """The fewest chunks of at most ``limit`` items, as even in size as possible."""
+    if not items:
+        return []
+    count = -(-len(items) // max(1, limit))
+    size, extra = divmod(len(items), count)
+    chunks, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        chunks.append(items[start:end])
+        start = end
+    return chunks
+
+
+def _rectangle_cost(num_assets: int, num_targets: int, max_assets: int, max_targets: int) -> int:
+    return -(-num_assets // max_assets) * -(-num_targets // max_targets)
+
+
+def _groupings(pairs: Iterable[Assignment]) -> Tuple[Dict[frozenset, List[str]], Dict[frozenset, List[Tuple[str, str]]]]:
+    """Targets grouped by the asset set they need, and assets grouped by the target set they go to."""
+    assets_of: Dict[str, Set[Tuple[str, str]]] = {}
+    targets_of: Dict[Tuple[str, str], Set[str]] = {}
+    for pair in pairs:
+        assets_of.setdefault(pair.target_id, set()).add((pair.adam_id, pair.pricing_param))
+        targets_of.setdefault((pair.adam_id, pair.pricing_param), set()).add(pair.target_id)
+    by_assets: Dict[frozenset, List[str]] = {}
+    for target, assets in assets_of.items():
+        by_assets.setdefault(frozenset(assets), []).append(target)
+    by_targets: Dict[frozenset, List[Tuple[str, str]]] = {}
+    for asset, targets in targets_of.items():
+        by_targets.setdefault(frozenset(targets), []).append(asset)
+    return by_assets, by_targets
+
+
+def plan_requests(pairs: Iterable[Assignment], max_assets: int, max_targets: Dict[str, int]) -> List[Batch]:
+    """Cover exactly these pairs with the fewest requests we can find, within the limits.
+
+    Per target kind, two candidates: targets that need the same asset set share requests, or
+    assets that go to the same target set share requests; the cheaper one wins. Either is exact
+    (no pair twice, none extra). When every target needs the same assets this is the minimum,
+    ceil(assets / max_assets) x ceil(targets / max_targets); in general the minimum is a biclique
+    partition, which is NP-hard, so the better of the two groupings is what we send.
+    """
+    by_kind: Dict[str, List[Assignment]] = {}
+    for pair in pairs:
+        by_kind.setdefault(pair.target_kind, []).append(pair)
+    batches: List[Batch] = []
+    for kind in sorted(by_kind):
+        target_limit = max_targets[kind]
+        by_assets, by_targets = _groupings(by_kind[kind])
+        rows = [(sorted(assets), sorted(targets)) for assets, targets in by_assets.items()]
+        columns = [(sorted(assets), sorted(targets)) for targets, assets in by_targets.items()]
+        cost = [sum(_rectangle_cost(len(a), len(t), max_assets, target_limit) for a, t in grouping) for grouping in (rows, columns)]
+        chosen = rows if cost[0] <= cost[1] else columns
+        for assets, targets in sorted(chosen):
+            for asset_chunk in split_evenly(assets, max_assets):
+                for target_chunk in split_evenly(targets, target_limit):
+                    batches.append(Batch(kind, asset_chunk, target_chunk))
+    return batches
+
+
+def plan_revokes(targets: Iterable[Tuple[str, str]], max_targets: Dict[str, int]) -> List[Batch]:
+    """Revoke requests: one target kind each, at most the revoke limit of targets each."""
+    by_kind: Dict[str, List[str]] = {}
+    for kind, target in targets:
+        by_kind.setdefault(kind, []).append(target)
+    return [Batch(kind, (), chunk) for kind in sorted(by_kind) for chunk in split_evenly(sorted(set(by_kind[kind])), max_targets[kind])]
+
+
+def request_lower_bound(pairs: Iterable[Assignment], max_assets: int, max_targets: Dict[str, int]) -> int:
+    """A number of requests that no exact plan can go below (used by tests and benchmarks).
+
+    Per kind, the largest of: each target needs ceil(its assets / max_assets) requests and a request
+    holds at most max_targets targets (and the same with assets and targets swapped); and the rank
+    of the pair matrix, since every request adds a rank-one block.
+    """
+    total = 0
+    by_kind: Dict[str, List[Assignment]] = {}
+    for pair in pairs:
+        by_kind.setdefault(pair.target_kind, []).append(pair)
+    for kind, kind_pairs in by_kind.items():
+        target_limit = max_targets[kind]
+        by_assets, by_targets = _groupings(kind_pairs)
+        target_slots = sum(-(-len(assets) // max_assets) * len(targets) for assets, targets in by_assets.items())
+        asset_slots = sum(-(-len(targets) // target_limit) * len(assets) for targets, assets in by_targets.items())
+        total += max(-(-target_slots // target_limit), -(-asset_slots // max_assets), _rank(list(by_assets)))
+    return total
+
+
+def _rank(rows: List[frozenset]) -> int:
+    """Rank over the rationals of 0/1 rows given as sets of column keys (distinct rows suffice)."""
+    columns = sorted({column for row in rows for column in row})
+    matrix = [[Fraction(1 if column in row else 0) for column in columns] for row in rows]
+    rank = 0
+    for column in range(len(columns)):
+        pivot = next((index for index in range(rank, len(matrix)) if matrix[index][column] != 0), None)
+        if pivot is None:
+            continue
+        matrix[rank], matrix[pivot] = matrix[pivot], matrix[rank]
+        for index in range(len(matrix)):
+            if index != rank and matrix[index][column] != 0:
+                factor = matrix[index][column] / matrix[rank][column]
+                matrix[index] = [value - factor * base for value, base in zip(matrix[index], matrix[rank])]
+        rank += 1
+    return rank

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from ansible_collections.assetops.licensing.plugins.module_utils.module import (
     DEFAULT_VPP_API_URL,
     InputError,
-    ResultTracker,
     VppModule,
     check_api_url,
     clean_list,
@@ -70,14 +69,6 @@ def test_check_api_url_refuses_others(url):
     message = str(caught.value)
     assert message.startswith("api_url must be an http(s) URL")
     assert DEFAULT_VPP_API_URL in message
-
-
-def test_result_tracker():
-    tracker = ResultTracker()
-    tracker.record("a", 1, 1)
-    assert tracker.fields(with_diff=False) == {"changed": False}
-    tracker.record("b", [], ["x"])
-    assert tracker.fields(with_diff=True) == {"changed": True, "diff": {"before": {"a": 1, "b": []}, "after": {"a": 1, "b": ["x"]}}}
 
 
 # -- resolve_token, called on a stand-in for the module ------------------------------------------

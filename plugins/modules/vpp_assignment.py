@@ -1,0 +1,221 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: assetops.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vpp_assignment
+short_description: Assign Apps and Books to devices and users, or take them back
+version_added: 0.1.0
+description:
+  - Makes every asset in O(adam_ids) held (O(state=present)) or not held (O(state=absent)) by every device in
+    O(serial_numbers) and every user in O(client_user_ids) of one Apple Business Manager or Apple School Manager
+    location.
+  - Reads what is assigned the cheapest way, sends only the missing (or present) pairs, and packs them into the
+    fewest requests Apple's limits allow (C(maxAssets), C(maxSerialNumbers), C(maxClientUserIds)), one target kind
+    per request, paced under C(maxRequestPerSecond).
+  - Before any write it checks that every asset is in the location with O(pricing_param), can go to devices when
+    serial numbers are named, and has enough licenses for the new pairs (free assets always have); a plan that
+    cannot succeed fails with a report of what is short and sends nothing.
+  - Apple applies writes asynchronously; with O(wait=true) the module polls the events and reports, pair by pair,
+    what was done (RV(changes)) and what failed (RV(failures), with Apple's error numbers).
+  - A request whose outcome is unknown (connection lost, timeout) is never sent again blindly; the module re-reads
+    the affected pairs and sends only what is still missing.
+author:
+  - assetops.licensing maintainers (@assetops)
+extends_documentation_fragment:
+  - assetops.licensing.vpp
+  - assetops.licensing.vpp.wait
+  - assetops.licensing.attributes.state_module
+  - assetops.licensing.attributes.actiongroup_vpp
+options:
+  adam_ids:
+    description: The assets (Apple's adam ids, as strings). Repeats are ignored; an empty string is an error.
+    type: list
+    elements: str
+    required: true
+  pricing_param:
+    description: The license quality the assets were bought at, C(STDQ) (standard) or C(PLUS) (high quality).
+    type: str
+    choices: [STDQ, PLUS]
+    default: STDQ
+  serial_numbers:
+    description:
+      - Devices, by serial number. At least one of O(serial_numbers) and O(client_user_ids) must be given;
+        an empty list means nothing to do.
+    type: list
+    elements: str
+  client_user_ids:
+    description: Users, by the client user id your MDM registered them with.
+    type: list
+    elements: str
+  state:
+    description: V(present) assigns (associate), V(absent) takes back (disassociate).
+    type: str
+    choices: [present, absent]
+    default: present
+  wait:
+    description:
+      - Wait for Apple's events to finish and report their outcome.
+      - With V(false), returns the events as submitted (C(PENDING)); follow them with M(assetops.licensing.vpp_event_info).
+    type: bool
+    default: true
+notes:
+  - Run it once for many devices (for example with O(ignore:run_once=true) and the serial numbers of every host of
+    the play) rather than once per host; one call needs a handful of requests where per-host calls need hundreds.
+seealso:
+  - module: assetops.licensing.vpp_revoke
+  - module: assetops.licensing.vpp_event_info
+"""
+
+EXAMPLES = r"""
+- name: Give every iPad of the play Pages and Keynote
+  assetops.licensing.vpp_assignment:
+    token: "{{ vault_vpp_token }}"
+    adam_ids:
+      - "361309726"
+      - "361285480"
+    serial_numbers: "{{ ansible_play_hosts | map('extract', hostvars, 'serial_number') | list }}"
+  run_once: true
+  delegate_to: localhost
+
+- name: Give two teachers a book
+  assetops.licensing.vpp_assignment:
+    adam_ids: ["1485035550"]
+    client_user_ids: [teacher-17, teacher-18]
+  delegate_to: localhost
+
+- name: Take an app back from a retired device, without waiting for Apple
+  assetops.licensing.vpp_assignment:
+    adam_ids: ["361309726"]
+    serial_numbers: [DMPXK2ABCDEF]
+    state: absent
+    wait: false
+  delegate_to: localhost
+  register: taken_back
+"""
+
+RETURN = r"""
+changes:
+  description:
+    - The assignments this run made (V(present)) or removed (V(absent)); in check mode, those it would.
+    - With O(wait=false), the pairs that were submitted.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    adam_id:
+      description: The asset.
+      type: str
+      sample: "361309726"
+    pricing_param:
+      description: C(STDQ) or C(PLUS).
+      type: str
+      sample: STDQ
+    serial_number:
+      description: The device, for device pairs.
+      type: str
+      returned: for device pairs
+      sample: DMPXK2ABCDEF
+    client_user_id:
+      description: The user, for user pairs.
+      type: str
+      returned: for user pairs
+      sample: teacher-17
+events:
+  description: Apple's events for the requests sent; V([]) in check mode and when nothing was sent.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    event_id:
+      description: Apple's event id.
+      type: str
+    event_type:
+      description: C(ASSOCIATE) or C(DISASSOCIATE).
+      type: str
+    event_status:
+      description: C(PENDING), C(COMPLETE) or C(FAILED). A C(FAILED) event may have done part of its pairs.
+      type: str
+    num_requested:
+      description: Asset x target pairs the request asked for.
+      type: int
+    num_completed:
+      description: Pairs done.
+      type: int
+    failures:
+      description: Apple's failures of this event, records as in RV(failures).
+      type: list
+      elements: dict
+failures:
+  description:
+    - Every failure, pair by pair as Apple names them, V([]) when none. Includes requests Apple refused outright and
+      requests whose outcome stayed unknown.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    error_number:
+      description: Apple's error number, for example 9709 (not enough licenses) or 9609 (user not registered); null for our own findings.
+      type: int
+    error_message:
+      description: What went wrong.
+      type: str
+    event_id:
+      description: The event that reported it, or null.
+      type: str
+    adam_ids:
+      description: Assets named.
+      type: list
+      elements: str
+    serial_numbers:
+      description: Devices named.
+      type: list
+      elements: str
+    client_user_ids:
+      description: Users named.
+      type: list
+      elements: str
+shortages:
+  description: When licenses are short, per asset what the plan needs and what is available; nothing was sent.
+  returned: on failure, when licenses are short
+  type: list
+  elements: dict
+  sample: [{adam_id: "361309726", pricing_param: STDQ, needed: 40, available: 12}]
+diff:
+  description: Per device or user named in the task, the named assets it holds before and after.
+  returned: with --diff
+  type: dict
+"""
+
+from ansible_collections.assetops.licensing.plugins.module_utils.module import WAIT_SPEC, VppModule
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import AssignmentRun
+
+
+def main():
+    argument_spec = {
+        "adam_ids": {"type": "list", "elements": "str", "required": True},
+        "pricing_param": {"type": "str", "choices": ["STDQ", "PLUS"], "default": "STDQ"},
+        "serial_numbers": {"type": "list", "elements": "str"},
+        "client_user_ids": {"type": "list", "elements": "str"},
+        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        "wait": {"type": "bool", "default": True},
+    }
+    argument_spec.update(WAIT_SPEC)
+    module = VppModule(argument_spec=argument_spec, required_one_of=[("serial_numbers", "client_user_ids")], supports_check_mode=True)
+    params = module.params
+
+    def write(client):
+        return AssignmentRun(
+            client, adam_ids=params["adam_ids"], pricing_param=params["pricing_param"], serial_numbers=params["serial_numbers"],
+            client_user_ids=params["client_user_ids"], state=params["state"], wait=params["wait"],
+            wait_timeout=params["wait_timeout"], poll_interval=params["poll_interval"], check_mode=module.check_mode,
+        ).run()
+
+    module.run(write, read_only=False, list_options=["adam_ids", "serial_numbers", "client_user_ids"])
+
+
+if __name__ == "__main__":
+    main()

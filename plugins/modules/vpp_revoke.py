@@ -1,0 +1,117 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: assetops.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vpp_revoke
+short_description: Take every revocable App back from devices and users
+version_added: 0.1.0
+description:
+  - Removes every revocable asset from the devices in O(serial_numbers) and the users in O(client_user_ids), as when a
+    device is wiped or a person leaves. Books and other assets that cannot be revoked stay.
+  - Reads what the targets hold first; targets with nothing revocable are not sent, so a second run changes nothing
+    and sends no write.
+  - Requests are packed by Apple's revoke limits (C(maxRevokeSerialNumbers), C(maxRevokeClientUserIds)), one target
+    kind per request, paced under C(maxRequestPerSecond).
+author:
+  - assetops.licensing maintainers (@assetops)
+extends_documentation_fragment:
+  - assetops.licensing.vpp
+  - assetops.licensing.vpp.wait
+  - assetops.licensing.attributes.state_module
+  - assetops.licensing.attributes.actiongroup_vpp
+options:
+  serial_numbers:
+    description: Devices, by serial number. At least one of O(serial_numbers) and O(client_user_ids) must be given.
+    type: list
+    elements: str
+  client_user_ids:
+    description: Users, by client user id.
+    type: list
+    elements: str
+  wait:
+    description: Wait for Apple's events to finish and report their outcome.
+    type: bool
+    default: true
+seealso:
+  - module: assetops.licensing.vpp_assignment
+"""
+
+EXAMPLES = r"""
+- name: Free the licenses of devices sent for repair
+  assetops.licensing.vpp_revoke:
+    token: "{{ vault_vpp_token }}"
+    serial_numbers: [DMPXK2ABCDEF, DMPXK2GHIJKL]
+  delegate_to: localhost
+  register: freed
+
+- name: Show what was taken back
+  ansible.builtin.debug:
+    msg: "{{ freed.revoked | length }} licenses freed"
+"""
+
+RETURN = r"""
+revoked:
+  description: The assignments this run removed; in check mode, those it would remove.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    adam_id:
+      description: The asset.
+      type: str
+    pricing_param:
+      description: C(STDQ) or C(PLUS).
+      type: str
+    serial_number:
+      description: The device, for device assignments.
+      type: str
+      returned: for device assignments
+    client_user_id:
+      description: The user, for user assignments.
+      type: str
+      returned: for user assignments
+events:
+  description: Apple's REVOKE events, records as in M(assetops.licensing.vpp_assignment); V([]) in check mode.
+  returned: always
+  type: list
+  elements: dict
+failures:
+  description: Failures pair by pair, records as in M(assetops.licensing.vpp_assignment); V([]) when none.
+  returned: always
+  type: list
+  elements: dict
+diff:
+  description: Per device or user named, the assets it holds before and after.
+  returned: with --diff
+  type: dict
+"""
+
+from ansible_collections.assetops.licensing.plugins.module_utils.module import WAIT_SPEC, VppModule
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import RevokeRun
+
+
+def main():
+    argument_spec = {
+        "serial_numbers": {"type": "list", "elements": "str"},
+        "client_user_ids": {"type": "list", "elements": "str"},
+        "wait": {"type": "bool", "default": True},
+    }
+    argument_spec.update(WAIT_SPEC)
+    module = VppModule(argument_spec=argument_spec, required_one_of=[("serial_numbers", "client_user_ids")], supports_check_mode=True)
+    params = module.params
+
+    def write(client):
+        return RevokeRun(
+            client, serial_numbers=params["serial_numbers"], client_user_ids=params["client_user_ids"], wait=params["wait"],
+            wait_timeout=params["wait_timeout"], poll_interval=params["poll_interval"], check_mode=module.check_mode,
+        ).run()
+
+    module.run(write, read_only=False, list_options=["serial_numbers", "client_user_ids"])
+
+
+if __name__ == "__main__":
+    main()
