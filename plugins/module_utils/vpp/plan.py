@@ -24,6 +24,8 @@ PER_ASSET = "per_asset"
 
 # Apple: after the first page, at most five page requests at once.
 MAX_PARALLEL_REQUESTS = 5
+# How often the planner may re-plan what a cross-group packing left over.
+MAX_PEEL_DEPTH = 3
 
 
 def prefer_full_walk(remaining_walk_pages: int, keyed_queries: int) -> bool:
@@ -162,17 +164,16 @@ def split_evenly(items: Sequence, limit: int) -> List[Sequence]:
     return chunks
 
 
-def _rectangle_cost(num_assets: int, num_targets: int, max_assets: int, max_targets: int) -> int:
-    return -(-num_assets // max_assets) * -(-num_targets // max_targets)
+Cell = Tuple[Tuple[str, str], str]  # ((adam_id, pricing_param), target_id) of one target kind
 
 
-def _groupings(pairs: Iterable[Assignment]) -> Tuple[Dict[frozenset, List[str]], Dict[frozenset, List[Tuple[str, str]]]]:
+def _groupings(cells: Iterable[Cell]) -> Tuple[Dict[frozenset, List[str]], Dict[frozenset, List[Tuple[str, str]]]]:
     """Targets grouped by the asset set they need, and assets grouped by the target set they go to."""
     assets_of: Dict[str, Set[Tuple[str, str]]] = {}
     targets_of: Dict[Tuple[str, str], Set[str]] = {}
-    for pair in pairs:
-        assets_of.setdefault(pair.target_id, set()).add((pair.adam_id, pair.pricing_param))
-        targets_of.setdefault((pair.adam_id, pair.pricing_param), set()).add(pair.target_id)
+    for asset, target in cells:
+        assets_of.setdefault(target, set()).add(asset)
+        targets_of.setdefault(asset, set()).add(target)
     by_assets: Dict[frozenset, List[str]] = {}
     for target, assets in assets_of.items():
         by_assets.setdefault(frozenset(assets), []).append(target)
@@ -182,31 +183,70 @@ def _groupings(pairs: Iterable[Assignment]) -> Tuple[Dict[frozenset, List[str]],
     return by_assets, by_targets
 
 
+def _cells_by_kind(pairs: Iterable[Assignment]) -> Dict[str, Set[Cell]]:
+    by_kind: Dict[str, Set[Cell]] = {}
+    for pair in pairs:
+        by_kind.setdefault(pair.target_kind, set()).add(((pair.adam_id, pair.pricing_param), pair.target_id))
+    return by_kind
+
+
+def _rectangles(groups: Iterable[Tuple[Sequence, Sequence]], max_assets: int, max_targets: int) -> List[Tuple[Sequence, Sequence]]:
+    """Split each (assets, targets) group into rectangles within the limits."""
+    return [(asset_chunk, target_chunk)
+            for assets, targets in sorted(groups)
+            for asset_chunk in split_evenly(assets, max_assets)
+            for target_chunk in split_evenly(targets, max_targets)]
+
+
+def _peel(cells: Set[Cell], max_assets: int, max_targets: int, depth: int) -> List[Tuple[Sequence, Sequence]]:
+    """Fill asset chunks across groups, send each chunk to the targets all its assets need, plan the rest again.
+
+    Assets are taken in order of how many targets they go to, so a chunk's leftover room is filled
+    by assets bound for a subset of those targets; what the chunk does not cover is planned again.
+    This beats both plain groupings when some targets already hold part of the asset set.
+    """
+    targets_of: Dict[Tuple[str, str], Set[str]] = {}
+    for asset, target in cells:
+        targets_of.setdefault(asset, set()).add(target)
+    ordered = sorted(targets_of, key=lambda asset: (-len(targets_of[asset]), sorted(targets_of[asset]), asset))
+    rectangles = []
+    covered: Set[Cell] = set()
+    for asset_chunk in split_evenly(ordered, max_assets):
+        common = set.intersection(*(targets_of[asset] for asset in asset_chunk))
+        if not common:
+            continue
+        for target_chunk in split_evenly(sorted(common), max_targets):
+            rectangles.append((list(asset_chunk), target_chunk))
+        covered |= {(asset, target) for asset in asset_chunk for target in common}
+    rest = cells - covered
+    return rectangles + (_best_cover(rest, max_assets, max_targets, depth + 1) if rest else [])
+
+
+def _best_cover(cells: Set[Cell], max_assets: int, max_targets: int, depth: int = 0) -> List[Tuple[Sequence, Sequence]]:
+    """The cheapest of three exact covers of one kind's cells; see plan_requests."""
+    by_assets, by_targets = _groupings(cells)
+    candidates = [
+        _rectangles(((sorted(assets), sorted(targets)) for assets, targets in by_assets.items()), max_assets, max_targets),
+        _rectangles(((sorted(assets), sorted(targets)) for targets, assets in by_targets.items()), max_assets, max_targets),
+    ]
+    if depth < MAX_PEEL_DEPTH and len(by_targets) > 1:
+        candidates.append(_peel(cells, max_assets, max_targets, depth))
+    return min(candidates, key=len)
+
+
 def plan_requests(pairs: Iterable[Assignment], max_assets: int, max_targets: Dict[str, int]) -> List[Batch]:
     """Cover exactly these pairs with the fewest requests we can find, within the limits.
 
-    Per target kind, two candidates: targets that need the same asset set share requests, or
-    assets that go to the same target set share requests; the cheaper one wins. Either is exact
-    (no pair twice, none extra). When every target needs the same assets this is the minimum,
-    ceil(assets / max_assets) x ceil(targets / max_targets); in general the minimum is a biclique
-    partition, which is NP-hard, so the better of the two groupings is what we send.
+    Per target kind, three exact covers (no pair twice, none extra) are built and the one with
+    fewest requests wins: targets that need the same asset set share requests; assets that go to
+    the same target set share requests; or asset chunks filled across groups (see _peel). When
+    every target needs the same assets the result is the minimum, ceil(assets / max_assets) x
+    ceil(targets / max_targets). In general the minimum is a biclique partition, which is NP-hard.
     """
-    by_kind: Dict[str, List[Assignment]] = {}
-    for pair in pairs:
-        by_kind.setdefault(pair.target_kind, []).append(pair)
-    batches: List[Batch] = []
-    for kind in sorted(by_kind):
-        target_limit = max_targets[kind]
-        by_assets, by_targets = _groupings(by_kind[kind])
-        rows = [(sorted(assets), sorted(targets)) for assets, targets in by_assets.items()]
-        columns = [(sorted(assets), sorted(targets)) for targets, assets in by_targets.items()]
-        cost = [sum(_rectangle_cost(len(a), len(t), max_assets, target_limit) for a, t in grouping) for grouping in (rows, columns)]
-        chosen = rows if cost[0] <= cost[1] else columns
-        for assets, targets in sorted(chosen):
-            for asset_chunk in split_evenly(assets, max_assets):
-                for target_chunk in split_evenly(targets, target_limit):
-                    batches.append(Batch(kind, asset_chunk, target_chunk))
-    return batches
+    by_kind = _cells_by_kind(pairs)
+    return [Batch(kind, assets, targets)
+            for kind in sorted(by_kind)
+            for assets, targets in _best_cover(by_kind[kind], max_assets, max_targets[kind])]
 
 
 def plan_revokes(targets: Iterable[Tuple[str, str]], max_targets: Dict[str, int]) -> List[Batch]:
@@ -225,12 +265,9 @@ def request_lower_bound(pairs: Iterable[Assignment], max_assets: int, max_target
     of the pair matrix, since every request adds a rank-one block.
     """
     total = 0
-    by_kind: Dict[str, List[Assignment]] = {}
-    for pair in pairs:
-        by_kind.setdefault(pair.target_kind, []).append(pair)
-    for kind, kind_pairs in by_kind.items():
+    for kind, cells in _cells_by_kind(pairs).items():
         target_limit = max_targets[kind]
-        by_assets, by_targets = _groupings(kind_pairs)
+        by_assets, by_targets = _groupings(cells)
         target_slots = sum(-(-len(assets) // max_assets) * len(targets) for assets, targets in by_assets.items())
         asset_slots = sum(-(-len(targets) // target_limit) * len(assets) for targets, assets in by_targets.items())
         total += max(-(-target_slots // target_limit), -(-asset_slots // max_assets), _rank(list(by_assets)))
