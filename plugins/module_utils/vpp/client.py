@@ -101,9 +101,10 @@ class VppClient:
     def __init__(self, token: SToken, api_url: str = DEFAULT_API_URL, timeout: float = 30.0, validate_certs: bool = True,
                  ca_path: Optional[str] = None, retries: int = 8, warn: Optional[Callable[[str], None]] = None,
                  read_only: bool = True, limits_cache: Optional[LimitsCache] = None, httpx_transport: Any = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
         self.api_url = api_url.rstrip("/")
         self._sleep = sleep
+        self._clock = clock
         self._token = token
         self._warn = warn or (lambda message: None)
         self.read_only = read_only
@@ -179,12 +180,13 @@ class VppClient:
             return dict(zip(event_ids, pool.map(self.event_status, event_ids)))
 
     def wait_for_events(self, event_ids: Sequence[str], wait_timeout: float, poll_interval: float,
-                        clock: Callable[[], float] = time.monotonic) -> Dict[str, "EventStatus"]:
+                        clock: Optional[Callable[[], float]] = None) -> Dict[str, "EventStatus"]:
         """Poll until every event has finished or ``wait_timeout`` seconds have passed.
 
         First look after about 1.5 s, then the pause doubles up to ``poll_interval``. Returns the
         last status of each event; those still PENDING timed out.
         """
+        clock = clock or self._clock
         deadline = clock() + wait_timeout
         pause = min(FIRST_STATUS_LOOK_SECONDS, poll_interval)
         statuses: Dict[str, Any] = {}

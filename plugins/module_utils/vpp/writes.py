@@ -29,6 +29,8 @@ STOP_ERRORS = frozenset((9601, 9621, 9622, 9625, 9634, 9722))
 ASSOCIATE, DISASSOCIATE, REVOKE = "/assets/associate", "/assets/disassociate", "/assets/revoke"
 EVENT_TYPES = {ASSOCIATE: "ASSOCIATE", DISASSOCIATE: "DISASSOCIATE", REVOKE: "REVOKE"}
 NOT_SENT = "not sent"
+# How long a write whose outcome is unknown is given to show up before it may be sent again.
+RECONCILE_GRACE_SECONDS = 3.0
 
 
 class PreflightError(Exception):
@@ -115,7 +117,10 @@ def failed_pairs(pairs: Set[Assignment], kind: str, status: Any) -> Set[Assignme
         if other_kind_only:
             continue
         failed |= {pair for pair in pairs if (not adam_ids or pair.adam_id in adam_ids) and (not targets or pair.target_id in targets)}
-    return failed or set(pairs)
+    if failed:
+        return failed
+    # Nothing named applies to these pairs: trust the counts.
+    return set() if status.num_completed >= status.num_requested else set(pairs)
 
 
 def diff_view(pairs: Iterable[Assignment]) -> Dict[str, List[str]]:
@@ -145,6 +150,8 @@ class WriteRun:
         self.pending_events: List[str] = []
         self.not_sent: List[plan.Batch] = []
         self.stop_error: Optional[ApiError] = None
+        # an error after Apple accepted writes (e.g. while polling): the report must still name the events
+        self.interruption: Optional[ApiError] = None
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -181,6 +188,7 @@ class WriteRun:
         for batch, outcome in zip(batches, outcomes):
             if isinstance(outcome, str) and outcome != NOT_SENT:
                 submitted.append((batch, outcome))
+                self.events.append(submitted_record(outcome, path, batch))
             elif outcome == NOT_SENT:
                 self.not_sent.append(batch)
             elif outcome.outcome_unknown:
@@ -209,16 +217,16 @@ class WriteRun:
         if not submitted:
             return done, failed
         if not self.wait:
-            for batch, event_id in submitted:
-                self.events.append(submitted_record(event_id, path, batch))
+            for batch, _event_id in submitted:
                 done |= pairs_of(batch)
             return done, failed
         statuses = self.client.wait_for_events([event_id for _batch, event_id in submitted],
                                                max(0.0, self.deadline - self.clock()), self.poll_interval)
+        records = {record["event_id"]: record for record in self.events}
         for batch, event_id in submitted:
             status = statuses[event_id]
-            record = event_record(event_id, status)
-            self.events.append(record)
+            record = records[event_id]
+            record.update(event_record(event_id, status))
             if status.event_status == "PENDING":
                 self.pending_events.append(event_id)
                 continue
@@ -231,11 +239,55 @@ class WriteRun:
             done |= pairs - bad
         return done, failed
 
+    @property
+    def accepted(self) -> bool:
+        """Apple accepted at least one write of this run (so something changes, or may still)."""
+        return bool(self.events)
+
+    def interrupted(self, error: ApiError) -> None:
+        """An API error in the middle of the writes: before any was accepted it is the whole story
+        (raise it); after, the report of what was sent matters more, so keep it and go on to report."""
+        if not self.accepted:
+            raise error
+        self.interruption = error
+
+    def reconcile(self, pairs: Set[Assignment], wanted_held: bool, read_held: Callable[[Set[Assignment]], Set[Assignment]],
+                  resend: Callable[[Set[Assignment]], Tuple[Set[Assignment], Set[Assignment]]]) -> Set[Assignment]:
+        """Pairs whose POST outcome is unknown: look at what Apple holds, never resend blindly.
+
+        Pairs already in the wanted state are done. With wait, the rest is re-read with back-off for
+        a grace period (a lost event may still be running), then sent once more through ``resend``
+        (which returns the pairs done and those whose outcome is unknown again). When the grace
+        period does not fit before the deadline, or wait is off, they are reported as unknown
+        rather than risking a second send.
+        """
+        grace_end = self.clock() + max(self.poll_interval, RECONCILE_GRACE_SECONDS)
+        may_resend = self.wait and grace_end <= self.deadline
+        pause = min(1.5, self.poll_interval)
+        while True:
+            held = read_held(pairs)
+            outstanding = {pair for pair in pairs if (pair in held) != wanted_held}
+            if not outstanding or not may_resend or self.clock() >= grace_end:
+                break
+            self.sleep(min(pause, max(0.0, grace_end - self.clock())))
+            pause = min(pause * 2, self.poll_interval)
+        done = pairs - outstanding
+        if outstanding and may_resend and self.stop_error is None:
+            again_done, outstanding = resend(outstanding)
+            done |= again_done
+        if outstanding:
+            self.failures.append(_pairs_failure(
+                None, "outcome unknown: the connection failed while sending; run the task again to reconcile", None, outstanding))
+        return done
+
     # -- reporting -----------------------------------------------------------------------------
 
     def error_message(self, done_count: int, verb: str) -> Optional[str]:
         """One line naming what was done and what was not, or None when all is well."""
         problems = []
+        if self.interruption is not None:
+            problems.append("{0} after Apple accepted {1} request(s); follow their events with "
+                            "assetops.licensing.vpp_event_info".format(self.interruption.message, len(self.events)))
         if self.stop_error is not None:
             problems.append("{0}; {1} request(s) not sent".format(self.stop_error.message, len(self.not_sent)))
         if self.failures:
@@ -314,44 +366,26 @@ class AssignmentRun(WriteRun):
             self.preflight(assets, changes)
         if not changes or self.check_mode:
             return self.result(changes, held, set(changes))
-        submitted, unknown = self.send(self.path, self.chunk(self.path, changes, self.client.limits()), plan.Batch.pairs)
-        done, _failed = self.follow(self.path, submitted, lambda batch: set(batch.pairs()))
-        if unknown:
-            done |= self.reconcile({pair for batch in unknown for pair in batch.pairs()})
+        done: Set[Assignment] = set()
+        try:
+            submitted, unknown = self.send(self.path, self.chunk(self.path, changes, self.client.limits()), plan.Batch.pairs)
+            done |= self.follow(self.path, submitted, lambda batch: set(batch.pairs()))[0]
+            if unknown:
+                done |= self.reconcile({pair for batch in unknown for pair in batch.pairs()}, self.state == "present",
+                                       self.read_held, self.resend)
+        except ApiError as error:
+            self.interrupted(error)
         return self.result(changes, held, done)
 
-    def reconcile(self, pairs: Set[Assignment]) -> Set[Assignment]:
-        """Pairs whose POST outcome is unknown: look at what Apple holds, never resend blindly.
-
-        Pairs already in the wanted state are done. With wait, the rest is re-read with back-off for
-        a grace period (the lost event may still be running), then planned again and sent once.
-        Without wait, or if that send is lost too, they are reported as unknown.
-        """
-        wanted_held = self.state == "present"
-        grace_end = min(self.deadline, self.clock() + max(self.poll_interval, 3.0))
-        pause = min(1.5, self.poll_interval)
-        while True:
-            held = self.read_held(pairs)
-            outstanding = {pair for pair in pairs if (pair in held) != wanted_held}
-            if not outstanding or not self.wait or self.clock() + pause > grace_end:
-                break
-            self.sleep(pause)
-            pause = min(pause * 2, self.poll_interval)
-        done = pairs - outstanding
-        if outstanding and self.wait and self.stop_error is None:
-            submitted, unknown = self.send(self.path, self.chunk(self.path, sorted(outstanding), self.client.limits()), plan.Batch.pairs)
-            again_done, _failed = self.follow(self.path, submitted, lambda batch: set(batch.pairs()))
-            done |= again_done
-            outstanding = {pair for batch in unknown for pair in batch.pairs()}
-        if outstanding:
-            self.failures.append(_pairs_failure(
-                None, "outcome unknown: the connection failed while sending; run the task again to reconcile", None, outstanding))
-        return done
+    def resend(self, outstanding: Set[Assignment]) -> Tuple[Set[Assignment], Set[Assignment]]:
+        submitted, unknown = self.send(self.path, self.chunk(self.path, sorted(outstanding), self.client.limits()), plan.Batch.pairs)
+        done = self.follow(self.path, submitted, lambda batch: set(batch.pairs()))[0]
+        return done, {pair for batch in unknown for pair in batch.pairs()}
 
     def result(self, changes: Sequence[Assignment], held: Set[Assignment], done: Set[Assignment]) -> Dict[str, Any]:
         after = (held | done) if self.state == "present" else (held - done)
         return {
-            "changed": bool(done),
+            "changed": bool(done) or self.accepted,
             "changes": [pair.to_result() for pair in sorted(done)],
             "events": self.events,
             "failures": self.failures,
@@ -389,23 +423,29 @@ class RevokeRun(WriteRun):
         def pairs_of(batch: plan.Batch) -> Set[Assignment]:
             return {pair for target in batch.targets for pair in by_target[(batch.kind, target)]}
 
-        submitted, unknown = self.send(REVOKE, self.chunk(REVOKE, sorted(by_target), self.client.limits()), items_of)
-        done, _failed = self.follow(REVOKE, submitted, pairs_of)
-        if unknown:
-            # Revoking twice is harmless (nothing revocable is left), but only what is gone counts as done.
-            unknown_pairs = {pair for batch in unknown for pair in pairs_of(batch)}
-            still_held = set(self.client.find_assignments(
-                serial_numbers=sorted({p.target_id for p in unknown_pairs if p.target_kind == Assignment.SERIAL}) or None,
-                client_user_ids=sorted({p.target_id for p in unknown_pairs if p.target_kind == Assignment.USER}) or None))
-            done |= unknown_pairs - still_held
-            if unknown_pairs & still_held:
-                self.failures.append(_pairs_failure(
-                    None, "outcome unknown: the connection failed while sending; run the task again to reconcile", None, unknown_pairs & still_held))
+        def read_held(pairs: Set[Assignment]) -> Set[Assignment]:
+            return set(self.client.find_assignments(
+                serial_numbers=sorted({p.target_id for p in pairs if p.target_kind == Assignment.SERIAL}) or None,
+                client_user_ids=sorted({p.target_id for p in pairs if p.target_kind == Assignment.USER}) or None))
+
+        def resend(outstanding: Set[Assignment]) -> Tuple[Set[Assignment], Set[Assignment]]:
+            targets = sorted({(pair.target_kind, pair.target_id) for pair in outstanding})
+            submitted, unknown = self.send(REVOKE, self.chunk(REVOKE, targets, self.client.limits()), items_of)
+            return self.follow(REVOKE, submitted, pairs_of)[0], {pair for batch in unknown for pair in pairs_of(batch)}
+
+        done: Set[Assignment] = set()
+        try:
+            submitted, unknown = self.send(REVOKE, self.chunk(REVOKE, sorted(by_target), self.client.limits()), items_of)
+            done |= self.follow(REVOKE, submitted, pairs_of)[0]
+            if unknown:
+                done |= self.reconcile({pair for batch in unknown for pair in pairs_of(batch)}, False, read_held, resend)
+        except ApiError as error:
+            self.interrupted(error)
         return self.result(set(held), done)
 
     def result(self, held: Set[Assignment], done: Set[Assignment]) -> Dict[str, Any]:
         return {
-            "changed": bool(done),
+            "changed": bool(done) or self.accepted,
             "revoked": [pair.to_result() for pair in sorted(done)],
             "events": self.events,
             "failures": self.failures,

@@ -1,0 +1,638 @@
+"""The write workflows (assign, remove, revoke, event info) against an in-memory Apple.
+
+Time is fake: one clock that only the injected sleep advances, shared by the run and the client's
+event waiting, so waits and timeouts are exact and nothing really sleeps.
+"""
+from __future__ import annotations
+
+import functools
+
+import httpx
+import pytest
+
+from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, RequestPacer
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import LimitsCache, VppClient, WriteBlockedError
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment, EventStatus
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import parse_stoken
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import (
+    AssignmentRun,
+    PreflightError,
+    RevokeRun,
+    event_info,
+    failed_pairs,
+)
+from fake_apple import API_URL, UNLIMITED_TOTAL, FakeApple, asset, assignment, make_stoken
+
+TOKEN = make_stoken()
+SERIAL, USER = Assignment.SERIAL, Assignment.USER
+ASSOCIATE, DISASSOCIATE, REVOKE = "/assets/associate", "/assets/disassociate", "/assets/revoke"
+
+
+class FakeTime:
+    """A monotonic clock that moves only when something sleeps; every sleep is recorded."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        assert seconds >= 0
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock():
+    return FakeTime()
+
+
+@pytest.fixture
+def build(tmp_path, monkeypatch, clock):
+    """build(fake, read_only=False) -> a VppClient on the fake whose waits run on the fake clock."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    made = []
+
+    def make(fake, read_only=False):
+        client = VppClient(parse_stoken(fake.token), api_url=API_URL, retries=0, read_only=read_only,
+                           limits_cache=LimitsCache(API_URL, directory=str(tmp_path)), httpx_transport=fake.transport(),
+                           sleep=clock.sleep)
+        # Pacing is tested in test_vpp_client; here the recorded sleeps are the event waits only.
+        client.transport.pacer = RequestPacer(sleep=lambda seconds: None)
+        # The runs call wait_for_events without a clock; give it the fake one (it defaults to the real monotonic).
+        client.wait_for_events = functools.partial(VppClient.wait_for_events, client, clock=clock)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+def location(assets, assignments=(), page_size=50, **limits):
+    fake = FakeApple(TOKEN, assets=assets, assignments=list(assignments), page_size=page_size,
+                     limits=dict(FakeApple(TOKEN).limits, **limits))
+    fake.sync_counts()
+    return fake
+
+
+def pair(adam_id, target, kind=SERIAL, pricing="STDQ"):
+    return Assignment(adam_id, pricing, kind, target)
+
+
+def held_pair(adam_id, target, kind=SERIAL, pricing="STDQ"):
+    return (adam_id, pricing, kind, target)
+
+
+def body_pairs(body):
+    kind, targets = (SERIAL, body["serialNumbers"]) if "serialNumbers" in body else (USER, body["clientUserIds"])
+    return [pair(item["adamId"], target, kind, item["pricingParam"]) for item in body["assets"] for target in targets]
+
+
+def accepted_pairs(fake, path):
+    """Every pair of the requests Apple accepted on ``path``, repeats kept."""
+    return [one for logged, body, _event in fake.accepted if logged == path for one in body_pairs(body)]
+
+
+def results(pairs):
+    return [one.to_result() for one in sorted(pairs)]
+
+
+def assign(client, clock, adam_ids, serials=None, users=None, state="present", pricing="STDQ", **options):
+    options.setdefault("wait_timeout", 600)
+    options.setdefault("poll_interval", 30)
+    return AssignmentRun(client, list(adam_ids), pricing, serials, users, state, clock=clock, sleep=clock.sleep, **options).run()
+
+
+def revoke(client, clock, serials=None, users=None, **options):
+    options.setdefault("wait_timeout", 600)
+    options.setdefault("poll_interval", 30)
+    return RevokeRun(client, serials, users, clock=clock, sleep=clock.sleep, **options).run()
+
+
+def assignment_reads_before_first_post(fake):
+    first_post = next((index for index, entry in enumerate(fake.log) if entry[0] == "POST"), len(fake.log))
+    return [params for (_method, path, params, _auth) in fake.log[:first_post] if path == "/assignments"]
+
+
+# -- failed_pairs ---------------------------------------------------------------------------------
+
+BATCH = {pair(adam_id, serial) for adam_id in ("100", "200") for serial in ("S1", "S2", "S3")}
+
+
+def status(event_status="FAILED", requested=6, completed=0, failures=()):
+    return EventStatus.model_validate({"eventStatus": event_status, "eventType": "ASSOCIATE", "numRequested": requested,
+                                       "numCompleted": completed, "failures": list(failures)})
+
+
+def failure(number=9609, **info):
+    return {"errorNumber": number, "errorMessage": "x", "errorInfo": info}
+
+
+def test_failed_pairs_complete_success_is_none():
+    assert failed_pairs(BATCH, SERIAL, status("COMPLETE", 6, 6)) == set()
+
+
+def test_failed_pairs_naming_only_targets_is_those_targets_times_every_asset():
+    got = failed_pairs(BATCH, SERIAL, status(completed=4, failures=[failure(9602, serialNumbers=["S2"])]))
+    assert got == {pair("100", "S2"), pair("200", "S2")}
+
+
+def test_failed_pairs_naming_assets_and_targets_is_their_product():
+    named = failure(9709, assets=[{"adamId": "200", "pricingParam": "STDQ"}], serialNumbers=["S1", "S3"])
+    assert failed_pairs(BATCH, SERIAL, status(completed=4, failures=[named])) == {pair("200", "S1"), pair("200", "S3")}
+
+
+def test_failed_pairs_naming_only_assets_is_those_assets_times_every_target():
+    named = failure(9709, assets=[{"adamId": "100", "pricingParam": "STDQ"}])
+    assert failed_pairs(BATCH, SERIAL, status(completed=3, failures=[named])) == {pair("100", s) for s in ("S1", "S2", "S3")}
+
+
+def test_failed_pairs_several_failures_are_a_union():
+    failures = [failure(9602, serialNumbers=["S1"]), failure(9709, assets=[{"adamId": "200"}], serialNumbers=["S3"])]
+    assert failed_pairs(BATCH, SERIAL, status(completed=3, failures=failures)) == {pair("100", "S1"), pair("200", "S1"), pair("200", "S3")}
+
+
+@pytest.mark.parametrize("kind", [SERIAL, USER])
+def test_failed_pairs_naming_the_other_target_kind_is_not_this_batchs(kind):
+    # the same id in both kinds: a failure about client user "T2" says nothing about serial "T2"
+    batch = {pair(adam_id, target, kind) for adam_id in ("100", "200") for target in ("T1", "T2")}
+    other = {"clientUserIds": ["T2"]} if kind == SERIAL else {"serialNumbers": ["T2"]}
+    mine = {"serialNumbers": ["T1"]} if kind == SERIAL else {"clientUserIds": ["T1"]}
+    got = failed_pairs(batch, kind, status(requested=4, completed=2, failures=[failure(9609, **other), failure(9602, **mine)]))
+    assert got == {pair("100", "T1", kind), pair("200", "T1", kind)}
+
+
+@pytest.mark.parametrize("failures", [[], [failure(9603)]], ids=["no failures", "failure naming nothing"])
+def test_failed_pairs_failed_event_naming_nothing_failed_whole(failures):
+    assert failed_pairs(BATCH, SERIAL, status(completed=0, failures=failures)) == BATCH
+
+
+def test_failed_pairs_complete_but_short_without_failures_failed_whole():
+    assert failed_pairs(BATCH, SERIAL, status("COMPLETE", requested=6, completed=5)) == BATCH
+
+
+def test_failed_pairs_a_user_batch_reads_client_user_ids():
+    batch = {pair("100", user, USER) for user in ("u1", "u2")}
+    assert failed_pairs(batch, USER, status(requested=2, completed=1, failures=[failure(9609, clientUserIds=["u2"])])) == {pair("100", "u2", USER)}
+
+
+# -- wait_for_events ------------------------------------------------------------------------------
+
+COMPLETE = {"eventStatus": "COMPLETE", "eventType": "ASSOCIATE", "numRequested": 1, "numCompleted": 1, "failures": []}
+
+
+def test_wait_first_look_after_1_5_s_then_doubling_up_to_poll_interval(build, clock):
+    fake = location([])
+    event = fake.add_event(COMPLETE, polls=6)
+    statuses = build(fake).wait_for_events([event], 600, 10)
+    assert clock.sleeps == [1.5, 3, 6, 10, 10, 10]
+    assert statuses[event].event_status == "COMPLETE"
+    assert fake.status_polls(event) == 6  # stopped as soon as it finished
+
+
+def test_wait_poll_interval_below_the_first_look(build, clock):
+    fake = location([])
+    event = fake.add_event(COMPLETE, polls=3)
+    build(fake).wait_for_events([event], 600, 1)
+    assert clock.sleeps == [1, 1, 1]
+
+
+def test_wait_stops_at_wait_timeout_with_the_event_pending(build, clock):
+    fake = location([])
+    event = fake.add_event(COMPLETE, polls=10 ** 6)
+    statuses = build(fake).wait_for_events([event], 20, 10)
+    assert statuses[event].event_status == "PENDING"
+    assert clock.sleeps == [1.5, 3, 6, 9.5]  # the last pause is cut to the deadline
+    assert sum(clock.sleeps) <= 20
+    assert fake.status_polls(event) == 4
+
+
+def test_wait_timeout_shorter_than_the_first_look(build, clock):
+    fake = location([])
+    event = fake.add_event(COMPLETE, polls=10 ** 6)
+    assert build(fake).wait_for_events([event], 1, 30)[event].event_status == "PENDING"
+    assert clock.sleeps == [1] and fake.status_polls(event) == 1
+
+
+def test_wait_polls_several_events_side_by_side(build, clock):
+    fake = location([])
+    fake.delay = 0.02  # each /status stays in flight a moment, so overlap shows
+    failed = dict(COMPLETE, eventStatus="FAILED", numCompleted=0, failures=[failure(9609, clientUserIds=["u"])])
+    events = [fake.add_event(COMPLETE, polls=1), fake.add_event(failed, polls=2), fake.add_event(COMPLETE, polls=3)]
+    statuses = build(fake).wait_for_events(events, 600, 30)
+    assert [statuses[event].event_status for event in events] == ["COMPLETE", "FAILED", "COMPLETE"]
+    assert [fake.status_polls(event) for event in events] == [1, 2, 3]  # a finished event is not asked again
+    assert clock.sleeps == [1.5, 3, 6]  # one shared schedule, not one per event
+    assert fake.max_in_flight >= 2
+
+
+# -- AssignmentRun: planning, check mode, idempotency -----------------------------------------------
+
+def small_location(**limits):
+    """Apps 100 and 200 (10 licenses each); S1 holds 100; S9 holds 200 (outside the tasks)."""
+    return location([asset("100"), asset("200")], [assignment("100", serial="S1"), assignment("200", serial="S9")], **limits)
+
+
+MISSING = {pair("200", "S1"), pair("100", "S2"), pair("200", "S2")}
+
+
+@pytest.mark.parametrize("read_only", [True, False], ids=["read-only client", "write client"])
+def test_check_mode_sends_nothing_and_predicts_the_missing_pairs(build, clock, read_only):
+    fake = small_location()
+    result = assign(build(fake, read_only=read_only), clock, ["100", "200"], serials=["S1", "S2"], check_mode=True)
+    assert fake.posts == [] and fake.requests_to("/status") == []
+    assert result["changed"] is True
+    assert result["changes"] == results(MISSING)
+    assert result["error"] is None and result["events"] == [] and result["failures"] == []
+    assert result["diff"]["before"] == {"serial S1": ["100 (STDQ)"]}
+    assert result["diff"]["after"] == {"serial S1": ["100 (STDQ)", "200 (STDQ)"], "serial S2": ["100 (STDQ)", "200 (STDQ)"]}
+
+
+def test_check_mode_absent_predicts_exactly_the_held_pairs(build, clock):
+    fake = small_location()
+    result = assign(build(fake, read_only=True), clock, ["100", "200"], serials=["S1", "S2", "S9"], state="absent", check_mode=True)
+    assert fake.posts == []
+    assert result["changes"] == results({pair("100", "S1"), pair("200", "S9")})
+
+
+def test_read_only_client_cannot_write_even_if_a_run_tried(build, clock):
+    fake = small_location()
+    with pytest.raises(WriteBlockedError):
+        assign(build(fake, read_only=True), clock, ["100"], serials=["S2"])
+    assert fake.posts == []
+
+
+def test_present_sends_only_the_missing_pairs(build, clock):
+    fake = small_location()
+    result = assign(build(fake), clock, ["100", "200"], serials=["S1", "S2"])
+    sent = accepted_pairs(fake, ASSOCIATE)
+    assert sorted(sent) == sorted(MISSING)  # each missing pair once, no held pair
+    assert {p[0] for p in fake.posts} == {ASSOCIATE}
+    assert result["changed"] is True and result["changes"] == results(MISSING)
+    assert result["error"] is None and result["failures"] == []
+    assert all(event["event_status"] == "COMPLETE" for event in result["events"]) and result["events"]
+    assert fake.held() >= {held_pair(a, s) for a in ("100", "200") for s in ("S1", "S2")}
+
+
+def test_absent_sends_only_the_held_pairs(build, clock):
+    fake = small_location()
+    result = assign(build(fake), clock, ["100", "200"], serials=["S1", "S2", "S9"], state="absent")
+    assert sorted(accepted_pairs(fake, DISASSOCIATE)) == [pair("100", "S1"), pair("200", "S9")]
+    assert {p[0] for p in fake.posts} == {DISASSOCIATE}
+    assert result["changes"] == results({pair("100", "S1"), pair("200", "S9")})
+    assert fake.held() == set() and result["error"] is None
+    assert result["diff"]["after"] == {}
+
+
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_a_second_run_changes_nothing(build, clock, state):
+    fake = small_location()
+    client = build(fake)
+    first = assign(client, clock, ["100", "200"], serials=["S1", "S2"], users=["u1"], state=state)
+    assert first["changed"] is True and first["error"] is None
+    posts = len(fake.posts)
+    second = assign(client, clock, ["100", "200"], serials=["S1", "S2"], users=["u1"], state=state)
+    assert len(fake.posts) == posts
+    assert second["changed"] is False and second["changes"] == [] and second["events"] == [] and second["error"] is None
+
+
+def test_users_and_serials_go_in_separate_requests(build, clock):
+    fake = small_location()
+    assign(build(fake), clock, ["100"], serials=["S2"], users=["u1", "u2"])
+    kinds = [("serialNumbers" in body, "clientUserIds" in body) for _path, body in fake.posts]
+    assert sorted(kinds) == [(False, True), (True, False)]
+    assert fake.held() >= {held_pair("100", "S2"), held_pair("100", "u1", USER), held_pair("100", "u2", USER)}
+
+
+# -- AssignmentRun: preflight -----------------------------------------------------------------------
+
+def test_preflight_missing_asset(build, clock):
+    fake = location([asset("100"), asset("200", pricing="PLUS")])
+    with pytest.raises(PreflightError) as caught:
+        assign(build(fake), clock, ["100", "200", "999"], serials=["S1"])
+    assert caught.value.details == {"missing_adam_ids": ["200", "999"]}  # 200 exists, but not as STDQ
+    assert "200, 999" in caught.value.message and "STDQ" in caught.value.message
+    assert fake.posts == []
+
+
+def test_preflight_book_to_serials(build, clock):
+    fake = location([asset("100"), asset("300", product="Book", device_assignable=False, revocable=False)])
+    with pytest.raises(PreflightError) as caught:
+        assign(build(fake), clock, ["100", "300"], serials=["S1"])
+    assert caught.value.details == {"not_device_assignable": ["300"]}
+    assert "300 (Book)" in caught.value.message and "client_user_ids" in caught.value.message
+    assert fake.posts == []
+
+
+def test_a_book_to_users_is_fine(build, clock):
+    fake = location([asset("300", product="Book", device_assignable=False, revocable=False)])
+    result = assign(build(fake), clock, ["300"], users=["u1"])
+    assert result["error"] is None and result["changes"] == results({pair("300", "u1", USER)})
+
+
+def test_preflight_license_shortage(build, clock):
+    # 100: 3 licenses, 2 used elsewhere -> 1 available; S1 already holds nothing
+    fake = location([asset("100", total=3), asset("200", total=10)],
+                    [assignment("100", serial="X1"), assignment("100", serial="X2")])
+    with pytest.raises(PreflightError) as caught:
+        assign(build(fake), clock, ["100", "200"], serials=["S1", "S2", "S3"])
+    assert caught.value.details == {"shortages": [{"adam_id": "100", "pricing_param": "STDQ", "needed": 3, "available": 1}]}
+    assert "needs 3, 1 available" in caught.value.message
+    assert fake.posts == []
+
+
+def test_preflight_counts_only_the_pairs_still_missing(build, clock):
+    fake = location([asset("100", total=3)], [assignment("100", serial="S1"), assignment("100", serial="S2")])
+    result = assign(build(fake), clock, ["100"], serials=["S1", "S2", "S3"])  # needs 1, 1 available
+    assert result["error"] is None and result["changes"] == results({pair("100", "S3")})
+
+
+def test_unlimited_assets_are_never_short(build, clock):
+    free = asset("500", total=UNLIMITED_TOTAL, assigned=0)
+    del free["availableCount"]
+    fake = location([free])
+    result = assign(build(fake), clock, ["500"], serials=["S1", "S2", "S3"])
+    assert result["error"] is None
+    assert sorted(accepted_pairs(fake, ASSOCIATE)) == sorted(pair("500", s) for s in ("S1", "S2", "S3"))
+
+
+def test_absent_has_no_license_preflight(build, clock):
+    fake = location([asset("100", total=1)], [assignment("100", serial="S1")])  # 0 available
+    result = assign(build(fake), clock, ["100"], serials=["S1"], state="absent")
+    assert result["error"] is None and result["changes"] == results({pair("100", "S1")})
+
+
+# -- AssignmentRun: read strategy -----------------------------------------------------------------
+
+def test_assets_nobody_holds_are_not_queried(build, clock):
+    # a large location (walk = many pages) so keyed queries are chosen; 100 has assignedCount 0
+    others = [assignment("900", serial="X{0}".format(number)) for number in range(20)]
+    fake = location([asset("100"), asset("200"), asset("900", total=100)], [assignment("200", serial="S1")] + others, page_size=2)
+    result = assign(build(fake), clock, ["100", "200"], serials=["S1", "S2", "S3"])
+    reads = assignment_reads_before_first_post(fake)
+    assert all(params.get("adamId") != "100" for params in reads)
+    assert {"adamId": "200", "pricingParam": "STDQ"} in reads  # the per-asset read priced by assignedCount
+    assert len(reads) == 2  # walk probe + one page for asset 200 (cheaper than 3 per-serial queries)
+    assert result["changes"] == results({pair("100", s) for s in ("S1", "S2", "S3")} | {pair("200", "S2"), pair("200", "S3")})
+
+
+def test_no_assignment_read_when_nobody_holds_the_assets(build, clock):
+    fake = location([asset("100"), asset("200")], [assignment("900", serial="S1")])
+    result = assign(build(fake), clock, ["100", "200"], serials=["S1", "S2"])
+    assert assignment_reads_before_first_post(fake) == []
+    assert len(result["changes"]) == 4
+
+
+# -- AssignmentRun: events ------------------------------------------------------------------------
+
+def test_partial_failure_reports_pair_by_pair(build, clock):
+    fake = small_location()
+    fake.users = {"u1", "u2"}  # u3 is not registered: 9609 for its pairs only
+    result = assign(build(fake), clock, ["100", "200"], users=["u1", "u2", "u3"])
+    good = {pair(a, u, USER) for a in ("100", "200") for u in ("u1", "u2")}
+    assert result["changed"] is True and result["changes"] == results(good)
+    [event] = result["events"]
+    assert (event["event_status"], event["num_requested"], event["num_completed"]) == ("FAILED", 6, 4)
+    assert [(f["error_number"], f["client_user_ids"], f["event_id"]) for f in result["failures"]] == [(9609, ["u3"], event["event_id"])]
+    assert "Apple error 9609" in result["error"] and "4 pair(s) assigned" in result["error"]
+    assert result["diff"]["after"].get("user u3") is None
+
+
+def test_licenses_gone_between_read_and_send_show_as_9709(build, clock):
+    fake = small_location()
+
+    def someone_else_took_them(fake, path, body):
+        fake.assets[1]["availableCount"] = 0  # 200
+    fake.before_post = someone_else_took_them
+    result = assign(build(fake), clock, ["100", "200"], serials=["S2", "S3"])
+    assert result["changes"] == results({pair("100", "S2"), pair("100", "S3")})
+    assert [(f["error_number"], f["adam_ids"]) for f in result["failures"]] == [(9709, ["200"])]
+    assert "Apple error 9709" in result["error"]
+
+
+def test_events_pending_past_the_deadline_are_named(build, clock):
+    fake = small_location()
+    fake.polls_to_finish = 10 ** 6
+    result = assign(build(fake), clock, ["100"], serials=["S2"], wait_timeout=20, poll_interval=10)
+    [event] = result["events"]
+    assert event["event_status"] == "PENDING"
+    assert "1 event(s) still pending after wait_timeout: {0}".format(event["event_id"]) in result["error"]
+    # neither done nor failed, but Apple accepted the write: it changes the location (as with wait: false)
+    assert result["changes"] == [] and result["changed"] is True
+    assert sum(clock.sleeps) <= 20 and clock.sleeps[0] == 1.5
+
+
+def test_wait_false_reports_submitted_events_without_polling(build, clock):
+    fake = small_location()
+    result = assign(build(fake), clock, ["100"], serials=["S2", "S3"], wait=False)
+    assert fake.requests_to("/status") == [] and clock.sleeps == []
+    assert [(e["event_status"], e["num_requested"]) for e in result["events"]] == [("PENDING", 2)]
+    assert result["changed"] is True and result["error"] is None
+
+
+# -- AssignmentRun: refusals and lost answers -------------------------------------------------------
+
+def test_over_limit_refusal_rereads_limits_and_rechunks(build, clock):
+    fake = small_location()
+    client = build(fake)
+    assert client.limits().max_serial_numbers == 1000  # cached by the client
+    fake.limits["maxSerialNumbers"] = 2  # Apple lowered it since
+    serials = ["S{0}".format(number) for number in range(2, 7)]
+    result = assign(client, clock, ["100"], serials=serials)
+    assert len(fake.requests_to("/service/config")) == 2  # read again after the 9702
+    _path, first_body = fake.posts[0]
+    assert len(first_body["serialNumbers"]) == 5 and all(body is not first_body for _p, body, _e in fake.accepted)
+    assert len(fake.accepted) == 3 and all(len(body["serialNumbers"]) <= 2 for _p, body, _e in fake.accepted)
+    assert sorted(accepted_pairs(fake, ASSOCIATE)) == sorted(pair("100", s) for s in serials)  # each exactly once
+    assert result["error"] is None and result["failures"] == []
+    assert result["changes"] == results({pair("100", s) for s in serials})
+
+
+def revoked_token(fake, path, body):
+    return httpx.Response(401, json={"errorNumber": 9625, "errorMessage": "Token revoked"})
+
+
+def test_token_error_stops_sending(build, clock, monkeypatch):
+    monkeypatch.setattr(plan, "MAX_PARALLEL_REQUESTS", 1)  # one at a time, so the order is certain
+    fake = small_location(maxSerialNumbers=2)
+    fake.before_post = revoked_token
+    result = assign(build(fake), clock, ["100"], serials=["S2", "S3", "S4", "S5", "S6"])  # 3 requests planned
+    assert len(fake.posts) == 1 and fake.accepted == []
+    assert "revoked" in result["error"] and "2 request(s) not sent" in result["error"]
+    assert "Apple error 9625" in result["error"]
+    assert result["changed"] is False and result["changes"] == []
+
+
+def test_token_error_stops_sending_in_parallel(build, clock):
+    fake = location([asset("100", total=50)], maxSerialNumbers=1)
+    fake.before_post = revoked_token
+    result = assign(build(fake), clock, ["100"], serials=["S{0}".format(n) for n in range(2, 14)])  # 12 requests
+    sent = len(fake.posts)
+    assert 1 <= sent <= plan.MAX_PARALLEL_REQUESTS  # only those already in flight
+    assert "{0} request(s) not sent".format(12 - sent) in result["error"]
+
+
+@pytest.mark.parametrize("lost", [httpx.ReadError, httpx.RemoteProtocolError])
+def test_applied_but_answer_lost_is_not_sent_again(build, clock, lost):
+    fake = small_location()
+    fake.post_faults = [("after", lost)]
+    result = assign(build(fake), clock, ["100"], serials=["S2", "S3"])
+    assert len(fake.posts) == 1  # the re-read showed both pairs held
+    assert sorted(accepted_pairs(fake, ASSOCIATE)) == [pair("100", "S2"), pair("100", "S3")]
+    assert result["changes"] == results({pair("100", "S2"), pair("100", "S3")})
+    assert result["error"] is None and result["failures"] == []
+
+
+def test_not_applied_and_answer_lost_is_sent_once_after_the_grace_period(build, clock):
+    fake = small_location()
+    fake.post_faults = [("before", httpx.ReadTimeout)]
+    post_times = []
+    fake.before_post = lambda fake, path, body: post_times.append(clock.now)
+    result = assign(build(fake), clock, ["100"], serials=["S2", "S3"], poll_interval=4)
+    assert len(fake.posts) == 2
+    assert sorted(accepted_pairs(fake, ASSOCIATE)) == [pair("100", "S2"), pair("100", "S3")]  # once each
+    lost_at = 1000.0  # FakeTime's start: nothing slept before the first POST
+    [resent_at] = post_times  # the hook runs only for the POST that reached Apple
+    assert lost_at + 1.5 <= resent_at <= lost_at + 4  # re-read with back-off, within the grace period max(4, 3 s)
+    assert result["changes"] == results({pair("100", "S2"), pair("100", "S3")})
+    assert result["error"] is None and result["failures"] == []
+
+
+def test_lost_twice_is_reported_not_sent_a_third_time(build, clock):
+    fake = small_location()
+    fake.post_faults = [("before", httpx.ReadTimeout), ("before", httpx.ReadTimeout)]
+    result = assign(build(fake), clock, ["100"], serials=["S2"], poll_interval=4)
+    assert len(fake.posts) == 2 and fake.accepted == []
+    [lost] = result["failures"]
+    assert "outcome unknown" in lost["error_message"] and lost["serial_numbers"] == ["S2"]
+    assert result["changes"] == [] and "1 failure(s)" in result["error"]
+
+
+def test_wait_false_reports_an_unknown_outcome_without_resending(build, clock):
+    fake = small_location()
+    fake.post_faults = [("before", httpx.ReadTimeout)]
+    result = assign(build(fake), clock, ["100"], serials=["S2", "S3"], wait=False)
+    assert len(fake.posts) == 1 and clock.sleeps == []
+    [lost] = result["failures"]
+    assert "outcome unknown" in lost["error_message"]
+    assert (lost["adam_ids"], lost["serial_numbers"]) == (["100"], ["S2", "S3"])
+    assert result["changes"] == [] and result["error"]
+
+
+def test_wait_false_counts_a_lost_answer_as_done_when_apple_holds_the_pairs(build, clock):
+    fake = small_location()
+    fake.post_faults = [("after", httpx.ReadError)]
+    result = assign(build(fake), clock, ["100"], serials=["S2"], wait=False)
+    assert len(fake.posts) == 1 and result["failures"] == [] and result["error"] is None
+    assert result["changes"] == results({pair("100", "S2")})
+
+
+# -- RevokeRun ------------------------------------------------------------------------------------
+
+def revoke_location(**limits):
+    """100 revocable app; 200 revocable app (PLUS); 300 a book (not revocable).
+
+    S1 holds 100 and 200; S2 nothing; u1 holds 100 and the book; u2 only the book.
+    """
+    return location(
+        [asset("100"), asset("200", pricing="PLUS"), asset("300", product="Book", device_assignable=False, revocable=False)],
+        [assignment("100", serial="S1"), assignment("200", pricing="PLUS", serial="S1"),
+         assignment("100", user="u1"), assignment("300", user="u1"), assignment("300", user="u2"),
+         assignment("100", serial="OTHER")], **limits)
+
+
+def test_revoke_counts_only_revocable_pairs_and_skips_targets_with_none(build, clock):
+    fake = revoke_location()
+    result = revoke(build(fake), clock, serials=["S1", "S2"], users=["u1", "u2"])
+    assert sorted(body.get("serialNumbers", []) + body.get("clientUserIds", []) for _p, body in fake.posts) == [["S1"], ["u1"]]
+    assert all("assets" not in body for _p, body in fake.posts)
+    revoked = {pair("100", "S1"), pair("200", "S1", pricing="PLUS"), pair("100", "u1", USER)}
+    assert result["revoked"] == results(revoked) and result["changed"] is True and result["error"] is None
+    assert fake.held() == {held_pair("300", "u1", USER), held_pair("300", "u2", USER), held_pair("100", "OTHER")}
+    assert result["diff"]["after"] == {"user u1": ["300 (STDQ)"], "user u2": ["300 (STDQ)"]}
+
+
+def test_revoke_check_mode_predicts_without_sending(build, clock):
+    fake = revoke_location()
+    result = revoke(build(fake, read_only=True), clock, serials=["S1", "S2"], users=["u2"], check_mode=True)
+    assert fake.posts == []
+    assert result["revoked"] == results({pair("100", "S1"), pair("200", "S1", pricing="PLUS")})
+
+
+def test_revoke_nothing_revocable_sends_nothing(build, clock):
+    fake = revoke_location()
+    result = revoke(build(fake), clock, serials=["S2"], users=["u2"])
+    assert fake.posts == [] and result["changed"] is False and result["revoked"] == [] and result["error"] is None
+
+
+def test_revoke_chunks_by_the_revoke_limits(build, clock):
+    serials = ["S{0}".format(n) for n in range(5)]
+    users = ["u{0}".format(n) for n in range(4)]
+    fake = location([asset("100", total=20)], [assignment("100", serial=s) for s in serials] + [assignment("100", user=u) for u in users],
+                    maxRevokeSerialNumbers=2, maxRevokeClientUserIds=3)
+    result = revoke(build(fake), clock, serials=serials, users=users)
+    serial_requests = [body["serialNumbers"] for _p, body in fake.posts if "serialNumbers" in body]
+    user_requests = [body["clientUserIds"] for _p, body in fake.posts if "clientUserIds" in body]
+    assert len(serial_requests) == 3 and all(len(chunk) <= 2 for chunk in serial_requests)
+    assert len(user_requests) == 2 and all(len(chunk) <= 3 for chunk in user_requests)
+    assert sorted(s for chunk in serial_requests for s in chunk) == serials
+    assert sorted(u for chunk in user_requests for u in chunk) == users
+    assert len(fake.accepted) == 5 and fake.held() == set()
+    assert len(result["revoked"]) == 9 and result["error"] is None
+
+
+def test_revoke_twice_changes_nothing_the_second_time(build, clock):
+    fake = revoke_location()
+    client = build(fake)
+    assert revoke(client, clock, serials=["S1"], users=["u1"])["changed"] is True
+    posts = len(fake.posts)
+    second = revoke(client, clock, serials=["S1"], users=["u1"])
+    assert len(fake.posts) == posts and second["changed"] is False and second["revoked"] == [] and second["error"] is None
+
+
+# -- event_info -----------------------------------------------------------------------------------
+
+def test_event_info_without_wait_returns_statuses_as_they_are(build, clock):
+    fake = location([])
+    failed = dict(COMPLETE, eventStatus="FAILED", numRequested=2, numCompleted=1,
+                  failures=[failure(9609, clientUserIds=["u2"])])
+    pending, done = fake.add_event(COMPLETE, polls=5), fake.add_event(failed)
+    result = event_info(build(fake, read_only=True), [pending, done], wait=False, wait_timeout=600, poll_interval=30)
+    assert result["error"] is None and result["changed"] is False and clock.sleeps == []
+    assert [e["event_status"] for e in result["events"]] == ["PENDING", "FAILED"]
+    assert result["events"][1]["failures"][0]["client_user_ids"] == ["u2"]
+    assert result["events"][1]["failures"][0]["error_number"] == 9609
+
+
+def test_event_info_with_wait_times_out_on_pending_events(build, clock):
+    fake = location([])
+    pending, done = fake.add_event(COMPLETE, polls=10 ** 6), fake.add_event(COMPLETE, polls=2)
+    result = event_info(build(fake, read_only=True), [pending, done], wait=True, wait_timeout=10, poll_interval=4)
+    assert [e["event_status"] for e in result["events"]] == ["PENDING", "COMPLETE"]
+    assert result["error"] == "1 event(s) still pending after wait_timeout (10 s): {0}".format(pending)
+    assert sum(clock.sleeps) <= 10
+
+
+def test_event_info_with_wait_all_finished(build, clock):
+    fake = location([])
+    events = [fake.add_event(COMPLETE, polls=3), fake.add_event(COMPLETE, polls=1)]
+    result = event_info(build(fake, read_only=True), events, wait=True, wait_timeout=600, poll_interval=30)
+    assert result["error"] is None and [e["event_status"] for e in result["events"]] == ["COMPLETE", "COMPLETE"]
+    assert clock.sleeps == [1.5, 3, 6]
+
+
+# -- known gaps -----------------------------------------------------------------------------------
+
+def test_a_status_outage_after_an_accepted_post_still_reports_the_event(build, clock):
+    fake = small_location()
+    fake._status = lambda event_id: httpx.Response(503, json={"errorNumber": 9729, "errorMessage": "Service unavailable"})
+    result = assign(build(fake), clock, ["100"], serials=["S2"])
+    assert len(fake.accepted) == 1  # Apple took the request (and applied it)
+    assert [event["event_id"] for event in result["events"]] == ["event-1"]
+    assert result["changed"] is True
+    assert "temporarily unavailable" in result["error"] and "vpp_event_info" in result["error"]
