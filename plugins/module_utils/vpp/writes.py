@@ -197,7 +197,9 @@ class WriteRun:
                 over_limit.append(batch)
             else:
                 self.failures.append(batch_failure(outcome.error_number, outcome.message, None, batch))
-        if over_limit and self.stop_error is None:
+        if over_limit and self.stop_error is not None:
+            self.not_sent.extend(over_limit)
+        elif over_limit:
             items = [item for batch in over_limit for item in items_of(batch)]
             more_submitted, more_unknown = self.send(path, self.chunk(path, items, self.client.limits(refresh=True)), items_of, True)
             submitted += more_submitted
@@ -206,20 +208,15 @@ class WriteRun:
 
     # -- waiting -------------------------------------------------------------------------------
 
-    def follow(self, path: str, submitted: Sequence[Tuple[plan.Batch, str]],
-               pairs_of: Callable[[plan.Batch], Set[Assignment]]) -> Tuple[Set[Assignment], Set[Assignment]]:
-        """Wait for the events (unless wait is off) and split their pairs into done and failed.
+    def follow(self, submitted: Sequence[Tuple[plan.Batch, str]], pairs_of: Callable[[plan.Batch], Set[Assignment]]) -> Set[Assignment]:
+        """Wait for the events (unless wait is off) and return the pairs they did.
 
-        Pairs of events still PENDING at the deadline are in neither; their ids are kept.
+        Failed pairs go into ``failures``; events still PENDING at the deadline are kept by id.
+        Without wait, every submitted pair counts as done.
         """
         done: Set[Assignment] = set()
-        failed: Set[Assignment] = set()
-        if not submitted:
-            return done, failed
-        if not self.wait:
-            for batch, _event_id in submitted:
-                done |= pairs_of(batch)
-            return done, failed
+        if not submitted or not self.wait:
+            return {pair for batch, _event_id in submitted for pair in pairs_of(batch)}
         statuses = self.client.wait_for_events([event_id for _batch, event_id in submitted],
                                                max(0.0, self.deadline - self.clock()), self.poll_interval)
         records = {record["event_id"]: record for record in self.events}
@@ -235,9 +232,8 @@ class WriteRun:
             self.failures.extend(record["failures"])
             if bad and not status.failures:
                 self.failures.append(batch_failure(None, "the event ended {0} without naming a failure".format(status.event_status), event_id, batch))
-            failed |= bad
             done |= pairs - bad
-        return done, failed
+        return done
 
     @property
     def accepted(self) -> bool:
@@ -369,7 +365,7 @@ class AssignmentRun(WriteRun):
         done: Set[Assignment] = set()
         try:
             submitted, unknown = self.send(self.path, self.chunk(self.path, changes, self.client.limits()), plan.Batch.pairs)
-            done |= self.follow(self.path, submitted, lambda batch: set(batch.pairs()))[0]
+            done |= self.follow(submitted, lambda batch: set(batch.pairs()))
             if unknown:
                 done |= self.reconcile({pair for batch in unknown for pair in batch.pairs()}, self.state == "present",
                                        self.read_held, self.resend)
@@ -379,7 +375,7 @@ class AssignmentRun(WriteRun):
 
     def resend(self, outstanding: Set[Assignment]) -> Tuple[Set[Assignment], Set[Assignment]]:
         submitted, unknown = self.send(self.path, self.chunk(self.path, sorted(outstanding), self.client.limits()), plan.Batch.pairs)
-        done = self.follow(self.path, submitted, lambda batch: set(batch.pairs()))[0]
+        done = self.follow(submitted, lambda batch: set(batch.pairs()))
         return done, {pair for batch in unknown for pair in batch.pairs()}
 
     def result(self, changes: Sequence[Assignment], held: Set[Assignment], done: Set[Assignment]) -> Dict[str, Any]:
@@ -431,12 +427,12 @@ class RevokeRun(WriteRun):
         def resend(outstanding: Set[Assignment]) -> Tuple[Set[Assignment], Set[Assignment]]:
             targets = sorted({(pair.target_kind, pair.target_id) for pair in outstanding})
             submitted, unknown = self.send(REVOKE, self.chunk(REVOKE, targets, self.client.limits()), items_of)
-            return self.follow(REVOKE, submitted, pairs_of)[0], {pair for batch in unknown for pair in pairs_of(batch)}
+            return self.follow(submitted, pairs_of), {pair for batch in unknown for pair in pairs_of(batch)}
 
         done: Set[Assignment] = set()
         try:
             submitted, unknown = self.send(REVOKE, self.chunk(REVOKE, sorted(by_target), self.client.limits()), items_of)
-            done |= self.follow(REVOKE, submitted, pairs_of)[0]
+            done |= self.follow(submitted, pairs_of)
             if unknown:
                 done |= self.reconcile({pair for batch in unknown for pair in pairs_of(batch)}, False, read_held, resend)
         except ApiError as error:
