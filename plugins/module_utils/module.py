@@ -160,7 +160,7 @@ class VppModule(AnsibleModule):
         try:
             result = work(client)
         except PreflightError as exc:
-            self.fail_json(msg=exc.message, changed=False, **exc.details)
+            self.fail_json(msg=exc.message, changed=False, changes=[], events=[], failures=[], **exc.details)
         except ApiError as exc:
             self.fail_json(msg=exc.message, api_error=exc.to_dict())
         finally:

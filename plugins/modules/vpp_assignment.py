@@ -17,8 +17,9 @@ description:
     fewest requests Apple's limits allow (C(maxAssets), C(maxSerialNumbers), C(maxClientUserIds)), one target kind
     per request, paced under C(maxRequestPerSecond).
   - Before any write it checks that every asset is in the location with O(pricing_param), can go to devices when
-    serial numbers are named, and has enough licenses for the new pairs (free assets always have); a plan that
-    cannot succeed fails with a report of what is short and sends nothing.
+    serial numbers are named, and has enough licenses for the new pairs (free assets always have); with
+    O(state=absent), that the assets can be taken back (Books cannot). A plan that cannot succeed fails with a
+    report of what is wrong and sends nothing.
   - Apple applies writes asynchronously; with O(wait=true) the module polls the events and reports, pair by pair,
     what was done (RV(changes)) and what failed (RV(failures), with Apple's error numbers).
   - A request whose outcome is unknown (connection lost, timeout) is never sent again blindly; the module re-reads
@@ -184,6 +185,21 @@ shortages:
   type: list
   elements: dict
   sample: [{adam_id: "361309726", pricing_param: STDQ, needed: 40, available: 12}]
+missing_adam_ids:
+  description: Assets that are not in the location with O(pricing_param); nothing was sent.
+  returned: on failure, when assets are missing
+  type: list
+  elements: str
+not_device_assignable:
+  description: Assets that cannot go to devices (use O(client_user_ids)); nothing was sent.
+  returned: on failure, when such assets meet serial numbers
+  type: list
+  elements: str
+not_revocable:
+  description: Assets Apple cannot take back, named with O(state=absent); nothing was sent.
+  returned: on failure, with O(state=absent)
+  type: list
+  elements: str
 diff:
   description: Per device or user named in the task, the named assets it holds before and after.
   returned: with --diff

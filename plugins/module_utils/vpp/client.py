@@ -45,6 +45,7 @@ MAX_WALKS = 3
 # A server that keeps announcing more pages is not followed forever.
 MAX_PAGES = 10000
 BAD_PAGE_INDEX = 9650
+UNKNOWN_EVENT = 9708
 # Events: first status look this long after submitting, then doubling up to poll_interval.
 FIRST_STATUS_LOOK_SECONDS = 1.5
 PENDING = "PENDING"
@@ -170,7 +171,14 @@ class VppClient:
         return event_id
 
     def event_status(self, event_id: str) -> "EventStatus":
-        return EventStatus.model_validate(self.get("/status", {"eventId": event_id}) or {})
+        try:
+            return EventStatus.model_validate(self.get("/status", {"eventId": event_id}) or {})
+        except ApiError as error:
+            if error.error_number == UNKNOWN_EVENT:
+                error.message = "Apple does not know event id {0} (Apple error {1}): check event_ids".format(event_id, UNKNOWN_EVENT)
+                error.args = (error.message,)
+                error.details["event_id"] = event_id
+            raise
 
     def event_statuses(self, event_ids: Sequence[str]) -> Dict[str, "EventStatus"]:
         """Status of several events, read side by side within the pacing budget."""

@@ -351,6 +351,14 @@ class AssignmentRun(WriteRun):
             raise PreflightError("not enough licenses: {0}; buy more or free some in Apple Business Manager; nothing was sent".format(table),
                                  {"shortages": shortages})
 
+    def preflight_removal(self, assets: Sequence[Any], changes: Sequence[Assignment]) -> None:
+        """Apple cannot take back what is not revocable (Books stay with their user): fail before any write."""
+        kept = sorted({asset.adam_id for asset in assets if asset.revocable is False} & {pair.adam_id for pair in changes})
+        if kept:
+            named = ", ".join("{0} ({1})".format(asset.adam_id, asset.product_type or "asset") for asset in assets if asset.adam_id in kept)
+            raise PreflightError("cannot be taken back, Apple does not revoke them: {0}; leave them out of adam_ids; "
+                                 "nothing was sent".format(named), {"not_revocable": kept})
+
     def run(self) -> Dict[str, Any]:
         desired = plan.desired_pairs([(adam_id, self.pricing_param) for adam_id in self.adam_ids], self.serial_numbers, self.client_user_ids)
         if not desired:
@@ -360,6 +368,8 @@ class AssignmentRun(WriteRun):
         changes = plan.change_set(desired, held, self.state)
         if changes and self.state == "present":
             self.preflight(assets, changes)
+        elif changes:
+            self.preflight_removal(assets, changes)
         if not changes or self.check_mode:
             return self.result(changes, held, set(changes))
         done: Set[Assignment] = set()

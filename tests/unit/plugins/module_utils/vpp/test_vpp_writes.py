@@ -5,12 +5,11 @@ event waiting, so waits and timeouts are exact and nothing really sleeps.
 """
 from __future__ import annotations
 
-import functools
 
 import httpx
 import pytest
 
-from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, RequestPacer
+from ansible_collections.assetops.licensing.plugins.module_utils.http import RequestPacer
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import LimitsCache, VppClient, WriteBlockedError
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment, EventStatus
@@ -60,11 +59,9 @@ def build(tmp_path, monkeypatch, clock):
     def make(fake, read_only=False):
         client = VppClient(parse_stoken(fake.token), api_url=API_URL, retries=0, read_only=read_only,
                            limits_cache=LimitsCache(API_URL, directory=str(tmp_path)), httpx_transport=fake.transport(),
-                           sleep=clock.sleep)
+                           sleep=clock.sleep, clock=clock)
         # Pacing is tested in test_vpp_client; here the recorded sleeps are the event waits only.
         client.transport.pacer = RequestPacer(sleep=lambda seconds: None)
-        # The runs call wait_for_events without a clock; give it the fake one (it defaults to the real monotonic).
-        client.wait_for_events = functools.partial(VppClient.wait_for_events, client, clock=clock)
         made.append(client)
         return client
 
