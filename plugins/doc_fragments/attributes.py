@@ -42,3 +42,13 @@ attributes:
     membership:
       - assetops.licensing.vpp
 """
+
+    ACTIONGROUP_RESELLER = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/assetops.licensing.reseller) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - assetops.licensing.reseller
+"""

@@ -12,13 +12,15 @@ worth retrying) comes in through an ``error_parser`` callable.
 from __future__ import annotations
 
 import datetime
+import decimal
 import email.utils
+import json as json_module
 import random
 import ssl
 import threading
 import time
 import traceback
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 try:
     import httpx
@@ -183,13 +185,37 @@ def _request_id(response: "httpx.Response") -> Optional[str]:
     return None
 
 
-def _decode_body(response: "httpx.Response") -> Any:
+def _decode_body(response: "httpx.Response", exact_decimals: bool = False) -> Any:
+    """The JSON body, or None when there is none or it is not JSON. With ``exact_decimals``,
+    numbers with a fraction become decimal.Decimal with every digit the server sent."""
     if not response.content:
         return None
     try:
+        if exact_decimals:
+            return json_module.loads(response.text, parse_float=decimal.Decimal)
         return response.json()
     except ValueError:
         return None
+
+
+def encode_json(value: Any) -> bytes:
+    """JSON for a request body; decimal.Decimal values are written as exact numbers, never via float."""
+    decimals: List[str] = []
+
+    def placeholder(item: Any) -> Any:
+        if isinstance(item, decimal.Decimal):
+            decimals.append(format(item, "f"))
+            return "\u0000decimal{0}\u0000".format(len(decimals) - 1)
+        if isinstance(item, dict):
+            return {key: placeholder(entry) for key, entry in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [placeholder(entry) for entry in item]
+        return item
+
+    text = json_module.dumps(placeholder(value), separators=(",", ":"))
+    for index, number in enumerate(decimals):
+        text = text.replace('"\\u0000decimal{0}\\u0000"'.format(index), number, 1)
+    return text.encode("utf-8")
 
 
 def _is_certificate_error(exc: BaseException) -> bool:
@@ -218,8 +244,9 @@ class Transport:
                  retries: int = 8, headers: Optional[Mapping[str, str]] = None, error_parser: ErrorParser = default_error_parser,
                  warn: Optional[Callable[[str], None]] = None, pacer: Optional[RequestPacer] = None,
                  retry_policy: Optional[RetryPolicy] = None, sleep: Callable[[float], None] = time.sleep,
-                 httpx_transport: Any = None):
+                 httpx_transport: Any = None, exact_decimals: bool = False):
         self.base_url = base_url.rstrip("/")
+        self.exact_decimals = exact_decimals
         self.error_parser = error_parser
         self.pacer = pacer or RequestPacer()
         self.retry_policy = retry_policy or RetryPolicy(retries)
@@ -245,24 +272,33 @@ class Transport:
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
-    def request(self, method: str, path: str, params: Optional[Mapping[str, Any]] = None, json: Any = None,
-                data: Optional[Mapping[str, str]] = None, headers: Optional[Mapping[str, str]] = None) -> Any:
-        """Send one request, retrying what is safe to retry; return the decoded JSON body (or None)."""
+    def request(self, method: str, path: str, params: Any = None, json: Any = None,
+                data: Optional[Mapping[str, str]] = None, headers: Optional[Mapping[str, str]] = None,
+                idempotent: Optional[bool] = None) -> Any:
+        """Send one request, retrying what is safe to retry; return the decoded JSON body (or None).
+
+        ``idempotent`` overrides the method's nature, e.g. for a token request that may be repeated.
+        """
         method = method.upper()
         url = self.base_url + path
-        idempotent = method in IDEMPOTENT_METHODS
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        content = None
+        if json is not None:
+            content = encode_json(json)
+            headers = dict(headers or {}, **{"Content-Type": "application/json"})
         retries = self.retry_policy.retries
         attempt = 0
         while True:
             attempt += 1
             self.pacer.wait()
             try:
-                response = self._client.request(method, url, params=params, json=json, data=data, headers=headers)
+                response = self._client.request(method, url, params=params, content=content, data=data, headers=headers)
             except httpx.TransportError as exc:
                 error = self._transport_error(exc, method, path, idempotent)
                 retry_after = None
             else:
-                body = _decode_body(response)
+                body = _decode_body(response, self.exact_decimals)
                 error = self.error_parser(response, body)
                 if error is None:
                     return body

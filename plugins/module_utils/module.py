@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The shared module base: connection options, input checks, guarded imports, errors, check/diff handling.
 
-A module file declares its own options and calls ``VppModule(...).run(work)``; ``work`` receives the
-client and returns the result fields. Everything else (token handling, a read-only client in check
-mode, error reporting, ``diff`` only under --diff) is done here once.
+A module file declares its own options and calls ``VppModule(...).run(work)`` (or ResellerModule);
+``work`` receives the client and returns the result fields. Everything else (credentials, a
+read-only client in check mode, error reporting, ``diff`` only under --diff) is done here once.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import ReportedError
 from ansible_collections.assetops.licensing.plugins.module_utils.http import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, PYDANTIC_IMPORT_ERROR
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import TokenError, check_expiry, parse_stoken
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import PreflightError
 
 DEFAULT_VPP_API_URL = "https://vpp.itunes.apple.com/mdm/v2"
+DEFAULT_RESELLER_API_URL = "https://api.crayon.com"
 
 # Connection options of every vpp_* module; documented once in the doc fragment assetops.licensing.vpp.
 # token/token_path fall back to VPP_TOKEN/VPP_TOKEN_PATH in resolve_token(), not here, so that a
@@ -36,6 +37,20 @@ VPP_CONNECTION_SPEC: Dict[str, Dict[str, Any]] = {
     "retries": {"type": "int", "default": 8},
 }
 
+# Connection options of the reseller_* modules (doc fragment assetops.licensing.reseller).
+RESELLER_CONNECTION_SPEC: Dict[str, Dict[str, Any]] = {
+    "api_url": {"type": "str", "default": DEFAULT_RESELLER_API_URL, "fallback": (env_fallback, ["RESELLER_API_URL"])},
+    "client_id": {"type": "str", "fallback": (env_fallback, ["RESELLER_CLIENT_ID"])},
+    "client_secret": {"type": "str", "no_log": True, "fallback": (env_fallback, ["RESELLER_CLIENT_SECRET"])},
+    "username": {"type": "str", "fallback": (env_fallback, ["RESELLER_USERNAME"])},
+    "password": {"type": "str", "no_log": True, "fallback": (env_fallback, ["RESELLER_PASSWORD"])},
+    "access_token": {"type": "str", "no_log": True, "fallback": (env_fallback, ["RESELLER_ACCESS_TOKEN"])},
+    "timeout": {"type": "float", "default": 30.0},
+    "validate_certs": {"type": "bool", "default": True},
+    "ca_path": {"type": "path"},
+    "retries": {"type": "int", "default": 8},
+}
+PASSWORD_GRANT = ("client_id", "client_secret", "username", "password")
 
 # The waiting options of the write modules and vpp_event_info (doc fragment assetops.licensing.vpp.wait).
 WAIT_SPEC: Dict[str, Dict[str, Any]] = {
@@ -64,19 +79,22 @@ def clean_list(name: str, values: Optional[Iterable[Any]]) -> Optional[List[str]
     return cleaned
 
 
-def check_api_url(name: str, url: str) -> str:
+def check_api_url(name: str, url: str, example: str = DEFAULT_VPP_API_URL) -> str:
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError("{0} must be an http(s) URL such as {1}, not {2!r}".format(name, DEFAULT_VPP_API_URL, url))
+        raise InputError("{0} must be an http(s) URL such as {1}, not {2!r}".format(name, example, url))
     return url.rstrip("/")
 
 
-class VppModule(AnsibleModule):
-    """AnsibleModule with the Apple connection options and the collection's error handling."""
+class CollectionModule(AnsibleModule):
+    """AnsibleModule with a connection spec, guarded imports and the collection's error handling."""
+
+    connection_spec: Dict[str, Dict[str, Any]] = {}
+    example_url = DEFAULT_VPP_API_URL
 
     def __init__(self, argument_spec: Optional[Dict[str, Any]] = None, **kwargs: Any):
-        spec = dict(VPP_CONNECTION_SPEC)
+        spec = dict(self.connection_spec)
         spec.update(argument_spec or {})
         super().__init__(argument_spec=spec, **kwargs)
         if not HAS_HTTPX:
@@ -85,6 +103,68 @@ class VppModule(AnsibleModule):
             self.fail_json(msg=missing_required_lib("pydantic"), exception=PYDANTIC_IMPORT_ERROR)
 
     # -- input ---------------------------------------------------------------------------------
+
+    def hide(self, *secrets: Optional[str]) -> None:
+        """Mask these values wherever they would appear in the result (blank ones would mask everything)."""
+        for secret in secrets:
+            if secret and secret.strip():
+                self.no_log_values.add(secret)
+                self.no_log_values.add(secret.strip())
+
+    def clean_lists(self, *names: str) -> None:
+        for name in names:
+            self.params[name] = clean_list(name, self.params.get(name))
+
+    def check_connection_options(self) -> str:
+        """The options every API shares; returns the checked api_url."""
+        api_url = check_api_url("api_url", self.params["api_url"], self.example_url)
+        if self.params["timeout"] <= 0:
+            raise InputError("timeout must be a positive number of seconds")
+        if self.params["retries"] < 0:
+            raise InputError("retries must be zero or more")
+        for name in WAIT_SPEC:
+            if name in self.params and self.params[name] <= 0:
+                raise InputError("{0} must be a positive number of seconds".format(name))
+        if not self.params["validate_certs"]:
+            self.warn("validate_certs is false: the TLS certificate of {0} is not checked".format(urlsplit(api_url).netloc))
+        return api_url
+
+    def build_client(self, read_only: bool) -> Any:
+        raise NotImplementedError
+
+    # -- running -------------------------------------------------------------------------------
+
+    def run(self, work: Callable[[Any], Dict[str, Any]], read_only: bool = True, list_options: Iterable[str] = ()) -> None:
+        """Check input, build the client, do the work, and exit with its result or one clear error.
+
+        ``work`` returns the result fields; an ``error`` field that is not None makes the module fail
+        with that message while keeping the other fields; ``diff`` is returned only under --diff.
+        """
+        try:
+            self.clean_lists(*list_options)
+            client = self.build_client(read_only=read_only or self.check_mode)
+        except (InputError, TokenError) as exc:
+            self.fail_json(msg=str(exc))
+        try:
+            result = work(client)
+        except ReportedError as exc:
+            self.fail_json(msg=exc.message, **exc.details)
+        except ApiError as exc:
+            self.fail_json(msg=exc.message, api_error=exc.to_dict())
+        finally:
+            client.close()
+        error = result.pop("error", None)
+        if not self._diff:
+            result.pop("diff", None)
+        if error:
+            self.fail_json(msg=error, **result)
+        self.exit_json(**result)
+
+
+class VppModule(CollectionModule):
+    """A module of Apple's App and Book Management API."""
+
+    connection_spec = VPP_CONNECTION_SPEC
 
     def resolve_token(self) -> str:
         """The sToken text from token or token_path, else VPP_TOKEN or VPP_TOKEN_PATH; exactly one source."""
@@ -109,65 +189,51 @@ class VppModule(AnsibleModule):
         self.hide(content)
         return content
 
-    def hide(self, *secrets: str) -> None:
-        """Mask these values wherever they would appear in the result (blank ones would mask everything)."""
-        for secret in secrets:
-            if secret and secret.strip():
-                self.no_log_values.add(secret)
-                self.no_log_values.add(secret.strip())
-
-    def clean_lists(self, *names: str) -> None:
-        for name in names:
-            self.params[name] = clean_list(name, self.params.get(name))
-
-    # -- running -------------------------------------------------------------------------------
-
-    def vpp_client(self, read_only: bool) -> Any:
-        """Validate the connection options and build the client; nothing is sent yet."""
+    def build_client(self, read_only: bool) -> Any:
+        """Check the connection options and the token, and build the client; nothing is sent yet."""
         from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import VppClient
 
-        api_url = check_api_url("api_url", self.params["api_url"])
-        if self.params["timeout"] <= 0:
-            raise InputError("timeout must be a positive number of seconds")
-        if self.params["retries"] < 0:
-            raise InputError("retries must be zero or more")
-        for name in WAIT_SPEC:
-            if name in self.params and self.params[name] <= 0:
-                raise InputError("{0} must be a positive number of seconds".format(name))
+        api_url = self.check_connection_options()
         stoken = parse_stoken(self.resolve_token())
         self.hide(stoken.value, stoken.inner_token)
         warning = check_expiry(stoken)
         if warning:
             self.warn(warning)
-        if not self.params["validate_certs"]:
-            self.warn("validate_certs is false: the TLS certificate of {0} is not checked".format(urlsplit(api_url).netloc))
         return VppClient(
             stoken, api_url=api_url, timeout=self.params["timeout"], validate_certs=self.params["validate_certs"],
             ca_path=self.params["ca_path"], retries=self.params["retries"], warn=self.warn, read_only=read_only,
         )
 
-    def run(self, work: Callable[[Any], Dict[str, Any]], read_only: bool = True, list_options: Iterable[str] = ()) -> None:
-        """Check input, build the client, do the work, and exit with its result or one clear error.
 
-        ``work`` returns the result fields; an ``error`` field that is not None makes the module fail
-        with that message while keeping the other fields; ``diff`` is returned only under --diff.
-        """
-        try:
-            self.clean_lists(*list_options)
-            client = self.vpp_client(read_only=read_only or self.check_mode)
-        except (InputError, TokenError) as exc:
-            self.fail_json(msg=str(exc))
-        try:
-            result = work(client)
-        except PreflightError as exc:
-            self.fail_json(msg=exc.message, changed=False, changes=[], events=[], failures=[], **exc.details)
-        except ApiError as exc:
-            self.fail_json(msg=exc.message, api_error=exc.to_dict())
-        finally:
-            client.close()
-        error = result.pop("error", None)
-        if not self._diff:
-            result.pop("diff", None)
-        if error:
-            self.fail_json(msg=error, **result)
-        self.exit_json(**result)
+class ResellerModule(CollectionModule):
+    """A module of the reseller platform's customer API."""
+
+    connection_spec = RESELLER_CONNECTION_SPEC
+    example_url = DEFAULT_RESELLER_API_URL
+
+    def credentials(self) -> Any:
+        """An access token, or all four values of the password grant; never both, never part."""
+        from ansible_collections.assetops.licensing.plugins.module_utils.reseller.client import Credentials
+
+        given = {name: self.params[name] for name in PASSWORD_GRANT if self.params[name] not in (None, "")}
+        token = self.params["access_token"] or None
+        self.hide(token, self.params["password"], self.params["client_secret"])
+        if token and given:
+            raise InputError("give either access_token or {0}, not both (check the RESELLER_* environment variables)".format(
+                ", ".join(PASSWORD_GRANT)))
+        if token:
+            return Credentials(access_token=token)
+        missing = [name for name in PASSWORD_GRANT if name not in given]
+        if missing:
+            raise InputError("no reseller credentials: missing {0}; give client_id, client_secret, username and password "
+                             "(or access_token), or their RESELLER_* environment variables".format(", ".join(missing)))
+        return Credentials(**given)
+
+    def build_client(self, read_only: bool) -> Any:
+        from ansible_collections.assetops.licensing.plugins.module_utils.reseller.client import ResellerClient
+
+        api_url = self.check_connection_options()
+        return ResellerClient(
+            self.credentials(), api_url=api_url, timeout=self.params["timeout"], validate_certs=self.params["validate_certs"],
+            ca_path=self.params["ca_path"], retries=self.params["retries"], warn=self.warn, read_only=read_only,
+        )

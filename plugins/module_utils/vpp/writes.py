@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import ReportedError
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment
@@ -33,13 +34,11 @@ NOT_SENT = "not sent"
 RECONCILE_GRACE_SECONDS = 3.0
 
 
-class PreflightError(Exception):
-    """The plan cannot succeed; nothing was sent. ``details`` goes into the module result."""
+class PreflightError(ReportedError):
+    """The plan cannot succeed; nothing was sent. The result still carries the documented keys."""
 
     def __init__(self, message: str, details: Dict[str, Any]):
-        super().__init__(message)
-        self.message = message
-        self.details = details
+        super().__init__(message, dict(details, changed=False, changes=[], events=[], failures=[]))
 
 
 def limit(limits: Any, name: str) -> int:

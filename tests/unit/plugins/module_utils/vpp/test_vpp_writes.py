@@ -44,6 +44,9 @@ class FakeTime:
         self.now += seconds
 
 
+# What a pre-flight failure returns besides its own details: nothing happened.
+NOTHING_SENT = {"changed": False, "changes": [], "events": [], "failures": []}
+
 @pytest.fixture
 def clock():
     return FakeTime()
@@ -312,7 +315,8 @@ def test_preflight_missing_asset(build, clock):
     fake = location([asset("100"), asset("200", pricing="PLUS")])
     with pytest.raises(PreflightError) as caught:
         assign(build(fake), clock, ["100", "200", "999"], serials=["S1"])
-    assert caught.value.details == {"missing_adam_ids": ["200", "999"]}  # 200 exists, but not as STDQ
+    # 200 exists, but not as STDQ; the documented result keys are there, empty
+    assert caught.value.details == dict(NOTHING_SENT, missing_adam_ids=["200", "999"])
     assert "200, 999" in caught.value.message and "STDQ" in caught.value.message
     assert fake.posts == []
 
@@ -321,7 +325,7 @@ def test_preflight_book_to_serials(build, clock):
     fake = location([asset("100"), asset("300", product="Book", device_assignable=False, revocable=False)])
     with pytest.raises(PreflightError) as caught:
         assign(build(fake), clock, ["100", "300"], serials=["S1"])
-    assert caught.value.details == {"not_device_assignable": ["300"]}
+    assert caught.value.details == dict(NOTHING_SENT, not_device_assignable=["300"])
     assert "300 (Book)" in caught.value.message and "client_user_ids" in caught.value.message
     assert fake.posts == []
 
@@ -338,7 +342,7 @@ def test_preflight_license_shortage(build, clock):
                     [assignment("100", serial="X1"), assignment("100", serial="X2")])
     with pytest.raises(PreflightError) as caught:
         assign(build(fake), clock, ["100", "200"], serials=["S1", "S2", "S3"])
-    assert caught.value.details == {"shortages": [{"adam_id": "100", "pricing_param": "STDQ", "needed": 3, "available": 1}]}
+    assert caught.value.details == dict(NOTHING_SENT, shortages=[{"adam_id": "100", "pricing_param": "STDQ", "needed": 3, "available": 1}])
     assert "needs 3, 1 available" in caught.value.message
     assert fake.posts == []
 

@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright: assetops.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""reseller_asset_info and reseller_asset: filters, lookup, and the update of the fields a customer may change.
+
+Assets come from purchase orders: there is no create and no delete. Only the options a task gives
+are compared and changed; the update is GET, change, PUT of the whole object; tags go through
+their own endpoint; the asset is read again afterwards and anything the server did not take is
+reported as a warning.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import ReportedError
+from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models import (
+    ALL_STATUSES,
+    ASSET_TYPES,
+    STATUS_FLAGS,
+    TAG_FIELDS,
+)
+
+NOT_FOUND_HINT = "assets come from purchase orders; this module cannot create them"
+
+
+class AssetLookupError(ReportedError):
+    """No asset, or more than one, matches; the message says which and what to do."""
+
+
+def list_filters(reseller_customer_id: Optional[int] = None, publisher_id: Optional[int] = None,
+                 external_order_ids: Optional[Sequence[str]] = None, reservation_id: Optional[str] = None,
+                 asset_type: Optional[str] = None, status: Optional[Sequence[str]] = None, search: Optional[str] = None,
+                 invoice_profile_id: Optional[int] = None) -> List[Tuple[str, Any]]:
+    """Query parameters of the asset list; Status is always sent (15, every state, unless narrowed)."""
+    flags = sum(STATUS_FLAGS[name] for name in set(status)) if status else ALL_STATUSES
+    params: List[Tuple[str, Any]] = [("Status", flags)]
+    single = (("ResellerCustomerId", reseller_customer_id), ("PublisherId", publisher_id), ("ReservationId", reservation_id),
+              ("AssetType", ASSET_TYPES[asset_type] if asset_type else None), ("Search", search), ("InvoiceProfileId", invoice_profile_id))
+    params += [(name, value) for name, value in single if value is not None]
+    params += [("ExternalOrderIds", order_id) for order_id in external_order_ids or ()]
+    return params
+
+
+def find_assets(client: Any, asset_id: Optional[int] = None, **filters: Any) -> List[Any]:
+    """reseller_asset_info: one asset by id (none when unknown), or every asset matching the filters."""
+    if asset_id is not None:
+        asset = client.get_asset(asset_id)
+        return [asset] if asset is not None else []
+    return sorted(client.list_assets(list_filters(**filters)), key=lambda asset: asset.id)
+
+
+def lookup(client: Any, asset_id: Optional[int], external_order_id: Optional[str], reseller_customer_id: Optional[int],
+           narrowing: Dict[str, Any]) -> Any:
+    """Exactly one asset, by id or by order + customer narrowed by product, SKU and variant."""
+    if asset_id is not None:
+        asset = client.get_asset(asset_id)
+        if asset is None:
+            raise AssetLookupError("asset {0} not found: {1}".format(asset_id, NOT_FOUND_HINT))
+        return asset
+    candidates = client.list_assets(list_filters(reseller_customer_id=reseller_customer_id, external_order_ids=[external_order_id]))
+    matching = [asset for asset in candidates
+                if asset.external_order_id == external_order_id and asset.reseller_customer_id == reseller_customer_id
+                and all(value is None or getattr(asset, name) == value for name, value in narrowing.items())]
+    described = "order {0} of customer {1}{2}".format(
+        external_order_id, reseller_customer_id,
+        "".join(" with {0} {1}".format(name, value) for name, value in narrowing.items() if value is not None))
+    if not matching:
+        raise AssetLookupError("no asset for {0}: {1}".format(described, NOT_FOUND_HINT))
+    if len(matching) > 1:
+        candidate_ids = sorted(asset.id for asset in matching)
+        raise AssetLookupError("{0} assets match {1}: ids {2}; give id, or narrow with external_product_id, external_sku_id "
+                               "or product_variant_id".format(len(matching), described, ", ".join(str(i) for i in candidate_ids)),
+                               {"candidate_ids": candidate_ids})
+    return matching[0]
+
+
+def managed_view(asset: Any, wanted: Dict[str, Any]) -> Dict[str, Any]:
+    """The managed fields the task names, as they are on this asset."""
+    current = {
+        "name": asset.name,
+        "invoice_profile_id": asset.invoice_profile.id if asset.invoice_profile else None,
+        "auto_renew_enabled": asset.auto_renew_enabled,
+        "tags": asset.tag_values if asset.tags else None,
+    }
+    return {name: current[name] for name in wanted}
+
+
+def desired_tags(current: Dict[str, Optional[str]], given: Dict[str, Optional[str]], purge: bool) -> Optional[Dict[str, Optional[str]]]:
+    """The five tag fields after the task: named ones set, others kept (or cleared with purge); None = no tags."""
+    result = {name: (given.get(name) if name in given else (None if purge else current.get(name))) for name in TAG_FIELDS}
+    return result if any(value is not None for value in result.values()) else None
+
+
+def _set_key(body: Dict[str, Any], pascal_name: str, value: Any) -> None:
+    """Set a field in the API's own object, whatever case it used for the key."""
+    for key in body:
+        if isinstance(key, str) and key.lower() == pascal_name.lower():
+            body[key] = value
+            return
+    body[pascal_name] = value
+
+
+def update_asset(client: Any, asset: Any, name: Optional[str] = None, invoice_profile_id: Optional[int] = None,
+                 auto_renew_enabled: Optional[bool] = None, tags: Optional[Dict[str, Optional[str]]] = None,
+                 purge_tags: bool = False, check_mode: bool = False, warn: Callable[[str], None] = lambda message: None) -> Dict[str, Any]:
+    """Make the given fields so; returns changed, the asset as it is afterwards, and the before/after diff."""
+    wanted: Dict[str, Any] = {}
+    if name is not None:
+        wanted["name"] = name
+    if invoice_profile_id is not None:
+        wanted["invoice_profile_id"] = invoice_profile_id
+    if auto_renew_enabled is not None:
+        wanted["auto_renew_enabled"] = auto_renew_enabled
+    if tags is not None:
+        wanted["tags"] = desired_tags(asset.tag_values, tags, purge_tags)
+    before = managed_view(asset, wanted)
+    changes = {field: value for field, value in wanted.items() if before[field] != value}
+    after = dict(before, **changes)
+    result = {"changed": bool(changes), "diff": {"before": before, "after": after}}
+    if not changes or check_mode:
+        predicted = asset.to_result()
+        for field, value in changes.items():
+            if field == "invoice_profile_id":
+                predicted["invoice_profile"] = {"id": value, "name": None}
+            else:
+                predicted[field] = value
+        result["asset"] = predicted
+        return result
+    object_fields = {field: value for field, value in changes.items() if field != "tags"}
+    if object_fields:
+        body = client.get_asset_raw(asset.id)  # the whole object as the server has it now
+        if "name" in object_fields:
+            _set_key(body, "Name", object_fields["name"])
+        if "invoice_profile_id" in object_fields:
+            _set_key(body, "InvoiceProfile", {"Id": object_fields["invoice_profile_id"]})
+        if "auto_renew_enabled" in object_fields:
+            _set_key(body, "AutoRenewEnabled", object_fields["auto_renew_enabled"])
+        client.put_asset(asset.id, body)
+    if "tags" in changes:
+        if changes["tags"] is None:
+            client.delete_tags(asset.id)
+        else:
+            client.write_tags(asset.id, changes["tags"], asset_has_tags=asset.tags is not None)
+    reread = client.get_asset(asset.id)
+    now = managed_view(reread, wanted)
+    for field, value in changes.items():
+        if now[field] != value:
+            warn("the reseller API did not take {0}: asked for {1!r}, the asset has {2!r}".format(field, value, now[field]))
+    result["asset"] = reread.to_result()
+    result["diff"]["after"] = now
+    result["changed"] = now != before
+    return result

@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright: assetops.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The reseller client: OAuth token, paged asset reads, asset updates and tags, on the shared transport."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, Transport
+from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models import HAS_PYDANTIC, parse_asset_list
+
+if HAS_PYDANTIC:
+    from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models import Asset, AssetTags, TokenResponse
+
+DEFAULT_API_URL = "https://api.crayon.com"
+TOKEN_PATH = "/api/v1/connect/token"
+ASSETS_PATH = "/api/v1/assets/"
+PAGE_SIZE = 100
+MAX_PAGES = 10000
+
+
+def reseller_error_parser(response: Any, body: Any) -> Optional[ApiError]:
+    """The platform's error body ({ErrorCode, Message, ...}) or an OAuth one ({error, error_description})."""
+    status = response.status_code
+    if status < 400:
+        return None
+    fields = {key.lower(): value for key, value in body.items()} if isinstance(body, dict) else {}
+    code = fields.get("errorcode") or fields.get("error")
+    detail = fields.get("message") or fields.get("error_description")
+    if code or detail:
+        message = "reseller API answered HTTP {0}: {1}{2}".format(status, detail or code, " ({0})".format(code) if code and detail else "")
+    elif body is None and response.content:
+        message = "reseller API (or a proxy) answered HTTP {0} with a non-JSON body".format(status)
+    else:
+        message = "reseller API answered HTTP {0}".format(status)
+    details = {key: fields[key] for key in ("parameters", "objecterrors") if fields.get(key)}
+    return ApiError(message, status=status, error_code=str(code) if code else None, error_message=detail,
+                    retryable=status == 429 or status >= 500, details=details or None)
+
+
+class Credentials:
+    """Either an access token, or the four values of the password grant. Never shown."""
+
+    __slots__ = ("access_token", "client_id", "client_secret", "username", "password")
+
+    def __init__(self, access_token: Optional[str] = None, client_id: Optional[str] = None, client_secret: Optional[str] = None,
+                 username: Optional[str] = None, password: Optional[str] = None):
+        self.access_token = access_token
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.username = username
+        self.password = password
+
+    def __repr__(self) -> str:
+        return "Credentials(username={0!r}, access_token={1})".format(self.username, "set" if self.access_token else "unset")
+
+
+class ResellerClient:
+    """The Asset resource of the reseller platform's customer API."""
+
+    def __init__(self, credentials: Credentials, api_url: str = DEFAULT_API_URL, timeout: float = 30.0,
+                 validate_certs: bool = True, ca_path: Optional[str] = None, retries: int = 8,
+                 warn: Optional[Callable[[str], None]] = None, read_only: bool = True, httpx_transport: Any = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self._credentials = credentials
+        self._access_token = credentials.access_token
+        self.read_only = read_only
+        self.transport = Transport(
+            api_url, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path, retries=retries,
+            error_parser=reseller_error_parser, warn=warn, sleep=sleep, httpx_transport=httpx_transport, exact_decimals=True,
+        )
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # -- authentication ------------------------------------------------------------------------
+
+    def _login(self) -> str:
+        """The password grant with Basic client authentication and the CustomerApi scope."""
+        creds = self._credentials
+        basic = base64.b64encode("{0}:{1}".format(creds.client_id, creds.client_secret).encode("utf-8")).decode("ascii")
+        form = {"grant_type": "password", "username": creds.username, "password": creds.password, "scope": "CustomerApi"}
+        try:
+            body = self.transport.request("POST", TOKEN_PATH, data=form, headers={"Authorization": "Basic " + basic}, idempotent=True)
+        except ApiError as error:
+            if error.status in (400, 401):
+                error.message = ("reseller login failed ({0}): check client_id, client_secret, username and password"
+                                 .format(error.error_code or "HTTP {0}".format(error.status)))
+                error.args = (error.message,)
+            raise
+        return TokenResponse.model_validate(body or {}).access_token
+
+    def _token(self) -> str:
+        if self._access_token is None:
+            self._access_token = self._login()
+        return self._access_token
+
+    def request(self, method: str, path: str, params: Any = None, json: Any = None) -> Any:
+        """An authenticated request; a 401 with a password-grant token means it expired: log in again, once."""
+        if self.read_only and method.upper() != "GET":
+            raise RuntimeError("{0} {1} attempted through a read-only client".format(method, path))
+        refreshed = False
+        while True:
+            headers = {"Authorization": "Bearer " + self._token()}
+            try:
+                return self.transport.request(method, path, params=params, json=json, headers=headers)
+            except ApiError as error:
+                can_refresh = error.status == 401 and not refreshed and self._credentials.access_token is None
+                if not can_refresh:
+                    if error.status == 401:
+                        error.message = "{0}: the access token was refused; {1}".format(
+                            error.message, "give a valid access_token" if self._credentials.access_token else "logging in again did not help")
+                        error.args = (error.message,)
+                    raise
+                self._access_token = None
+                refreshed = True
+
+    # -- assets --------------------------------------------------------------------------------
+
+    def list_assets(self, filters: Sequence[Tuple[str, Any]]) -> List[Any]:
+        """Every asset matching the filters: pages from 1 until TotalHits items or a short page."""
+        assets: List[Any] = []
+        for page in range(1, MAX_PAGES + 1):
+            params = list(filters) + [("Page", page), ("PageSize", PAGE_SIZE)]
+            items, total = parse_asset_list(self.request("GET", ASSETS_PATH, params=params))
+            assets.extend(items)
+            if not items or len(items) < PAGE_SIZE or (total is not None and len(assets) >= total):
+                return assets
+        raise ApiError("the reseller API kept returning full pages for {0} pages; refusing to read on".format(MAX_PAGES), path=ASSETS_PATH)
+
+    def get_asset_raw(self, asset_id: int) -> Dict[str, Any]:
+        """The asset exactly as the API sent it (for GET, change, PUT of the whole object)."""
+        return self.request("GET", "{0}{1}".format(ASSETS_PATH, asset_id)) or {}
+
+    def get_asset(self, asset_id: int) -> Optional[Any]:
+        """The asset, or None when the API does not know the id."""
+        try:
+            return Asset.model_validate(self.get_asset_raw(asset_id))
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def put_asset(self, asset_id: int, body: Dict[str, Any]) -> None:
+        self.request("PUT", "{0}{1}".format(ASSETS_PATH, asset_id), json=body)
+
+    def write_tags(self, asset_id: int, tags: Dict[str, Optional[str]], asset_has_tags: bool) -> None:
+        """POST when the asset has no tags yet, PUT when it has; the five fields are replaced together."""
+        body = AssetTags(asset_id=asset_id, **tags).model_dump(by_alias=True)
+        self.request("PUT" if asset_has_tags else "POST", "{0}{1}/tags".format(ASSETS_PATH, asset_id), json=body)
+
+    def delete_tags(self, asset_id: int) -> None:
+        self.request("DELETE", "{0}{1}/tags".format(ASSETS_PATH, asset_id))
