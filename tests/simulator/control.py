@@ -32,6 +32,7 @@ class SimulatorControl:
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
         self.vpp_url = self.url + "/mdm/v2"
+        self.reseller_url = self.url  # the reseller API's base URL (its paths start with /api/v1)
         self._http = httpx.Client(base_url=self.url + "/_sim", timeout=timeout)
 
     def close(self) -> None:
@@ -101,6 +102,32 @@ class SimulatorControl:
             kind, target = ("serial", item["serialNumber"]) if "serialNumber" in item else ("user", item["clientUserId"])
             result.add((item["adamId"], item["pricingParam"], kind, target))
         return result
+
+    # ------------------------------------------------------------------ the reseller half
+    def reseller_credentials(self) -> dict[str, str]:
+        """{"client_id", "client_secret", "username", "password"} of the first seeded client and user."""
+        credentials = self._call("GET", "/reseller/credentials")
+        client, user = credentials["clients"][0], credentials["users"][0]
+        return {"client_id": client["clientId"], "client_secret": client["clientSecret"], "username": user["username"], "password": user["password"]}
+
+    def reseller_static_token(self) -> str:
+        """The first seeded static token (what the access_token option takes)."""
+        return self._call("GET", "/reseller/credentials")["staticTokens"][0]["token"]
+
+    def expire_reseller_tokens(self) -> int:
+        """Make every token issued so far invalid (static tokens stay valid); returns how many."""
+        return self._call("POST", "/reseller/expire-tokens")["expired"]
+
+    def reseller_state(self) -> dict[str, Any]:
+        """{"assets", "invoiceProfiles", "tokensIssued", "tokensValid"}; prices are exact decimal strings."""
+        return self.state()["reseller"]
+
+    def reseller_asset(self, asset_id: int) -> dict[str, Any]:
+        """One reseller asset as the server holds it (PascalCase keys, prices as exact decimal strings)."""
+        for asset in self.reseller_state()["assets"]:
+            if asset["Id"] == int(asset_id):
+                return asset
+        raise KeyError(f"no reseller asset {asset_id} in the simulator")
 
 
 def _cli_arguments(seed: Path, options: dict[str, Any]) -> list[str]:

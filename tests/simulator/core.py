@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import decimal
 import email.utils
 import http
 import json
@@ -87,22 +88,28 @@ _SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
 }
 
 
+# A half's own setting: its default and its check (see ApiHalf.extra_settings).
+ExtraSetting = tuple[Any, Callable[[str, Any], Any]]
+
+
 class Settings:
     """Run-time knobs, read by the halves on every request.
 
     The base is defaults < seed "settings" < CLI options; /_sim/settings changes apply on top and
-    /_sim/reset returns to the base.
+    /_sim/reset returns to the base. ``extra`` adds the halves' own settings (name -> (default, check)).
     """
 
     DEFAULTS: dict[str, Any] = {"pageSize": 500, "latencyMs": 0, "eventSeconds": 1.0, "rateLimit": True, "limits": DEFAULT_LIMITS}
 
-    def __init__(self, *layers: dict | None) -> None:
+    def __init__(self, *layers: dict | None, extra: dict[str, ExtraSetting] | None = None) -> None:
         self._base: dict[str, Any] = {}
         self._values: dict[str, Any] = {}
+        self._extra_defaults = {name: default for name, (default, _check) in (extra or {}).items()}
+        self._checks = {**_SETTING_CHECKS, **{name: check for name, (_default, check) in (extra or {}).items()}}
         self.load(*layers)
 
     def load(self, *layers: dict | None) -> None:
-        values = copy.deepcopy(self.DEFAULTS)
+        values = copy.deepcopy({**self.DEFAULTS, **self._extra_defaults})
         for layer in layers:
             values = self._merged(values, layer or {})
         self._base = values
@@ -138,18 +145,21 @@ class Settings:
     def limits(self) -> dict[str, int]:
         return self._values["limits"]
 
-    @staticmethod
-    def _merged(values: dict[str, Any], changes: Any) -> dict[str, Any]:
+    def get(self, key: str) -> Any:
+        """Any setting by its /_sim/settings name (the halves read their own this way)."""
+        return copy.deepcopy(self._values[key])
+
+    def _merged(self, values: dict[str, Any], changes: Any) -> dict[str, Any]:
         if not isinstance(changes, dict):
             raise SettingsError("settings must be a JSON object")
         merged = copy.deepcopy(values)
         for key, value in changes.items():
             if key == "limits":
                 merged["limits"] = Settings._merged_limits(merged["limits"], value)
-            elif key in _SETTING_CHECKS:
-                merged[key] = _SETTING_CHECKS[key](key, value)
+            elif key in self._checks:
+                merged[key] = self._checks[key](key, value)
             else:
-                raise SettingsError(f"unknown setting {key!r}; known: {sorted([*_SETTING_CHECKS, 'limits'])}")
+                raise SettingsError(f"unknown setting {key!r}; known: {sorted([*self._checks, 'limits'])}")
         return merged
 
     @staticmethod
@@ -178,10 +188,33 @@ class ApiHalf:
 
     name = ""  # its key in the seed file and in /_sim/state
     prefix = ""
-    write_paths: frozenset[str] = frozenset()  # full paths; counted as "writes" in the log summary
+    # Counted as "writes" in the log summary: full paths (POSTs to them), or "METHOD route" strings
+    # with the route as route_template() gives it (any method).
+    write_paths: frozenset[str] = frozenset()
+    exact_decimals = False  # True: load() gets a seed whose non-integer numbers are decimal.Decimal
 
     def __init__(self) -> None:
         self.settings = Settings()
+
+    def extra_settings(self) -> dict[str, ExtraSetting]:
+        """This half's own /_sim/settings keys: name -> (default, check(name, value) -> value)."""
+        return {}
+
+    def control_routes(self) -> list[BaseRoute]:
+        """Extra control routes, mounted under /_sim/<name>."""
+        return []
+
+    def route_template(self, path: str) -> str:
+        """The path as counted in the log summary (e.g. ids replaced by ``{id}``)."""
+        return path
+
+    def log_body(self, path: str, body: bytes) -> Any:  # pylint: disable=unused-argument
+        """The request body as the request log keeps it (a half redacts secrets here)."""
+        return _logged_body(body)
+
+    def rate_limit(self, settings: Settings) -> int | None:
+        """Requests per second allowed per caller, or None for no limit."""
+        return settings.limits.get("maxRequestPerSecond") if settings.rate_limit else None
 
     def load(self, seed: dict[str, Any], settings: Settings) -> None:
         """(Re)build the half's data from the whole seed file."""
@@ -250,9 +283,10 @@ class RequestLog:
         by_caller: dict[str, list[dict[str, Any]]] = defaultdict(list)
         writes = 0
         for entry in self._entries:
-            counts[f"{entry['method']} {entry['path']}"] += 1
+            key = f"{entry['method']} {entry.get('route') or entry['path']}"
+            counts[key] += 1
             statuses["dropped" if entry["fault"] in ("drop_before", "drop_after") else str(entry["status"])] += 1
-            writes += entry["method"] == "POST" and entry["path"] in write_paths
+            writes += (entry["method"] == "POST" and entry["path"] in write_paths) or key in write_paths
             if entry["uId"] is not None:
                 by_caller[entry["uId"]].append(entry)
         return {
@@ -508,7 +542,7 @@ class Simulator:
         self.seed_path = Path(seed_path)
         self.halves = list(halves)
         self.settings_overrides = dict(settings or {})
-        self.settings = Settings()
+        self.settings = Settings(extra={name: spec for half in self.halves for name, spec in half.extra_settings().items()})
         self.log = RequestLog()
         self.faults = Faults(self._check_mutation)
         self.limiter = RateLimiter()
@@ -517,15 +551,22 @@ class Simulator:
         self.started = time.monotonic()
         self.on_exhausted: Callable[[], None] | None = None  # the server sets this to stop itself
         self._load()
-        routes: list[BaseRoute] = [Mount(CONTROL_PREFIX, routes=self._control_routes())]
+        control = self._control_routes() + [Mount("/" + half.name, routes=half.control_routes()) for half in self.halves if half.control_routes()]
+        routes: list[BaseRoute] = [Mount(CONTROL_PREFIX, routes=control)]
         routes += [Mount(half.prefix, routes=half.routes()) for half in self.halves]
         self.app = Starlette(routes=routes, exception_handlers={HTTPException: self._http_error})
 
     def _load(self) -> None:
-        seed = json.loads(self.seed_path.read_text(encoding="utf-8"))
+        text = self.seed_path.read_text(encoding="utf-8")
+        seed = json.loads(text)
         self.settings.load(seed.get("settings"), self.settings_overrides)
+        exact: dict[str, Any] | None = None
         for half in self.halves:
-            half.load(seed, self.settings)
+            if half.exact_decimals:
+                exact = exact if exact is not None else json.loads(text, parse_float=decimal.Decimal)
+                half.load(exact, self.settings)
+            else:
+                half.load(seed, self.settings)
 
     def reset(self) -> None:
         self._load()
@@ -570,9 +611,8 @@ class Simulator:
         half = self._half_for(request.url.path)
         caller = half.caller(request.url.path, request.headers) if half else None
         allowed = True
-        if caller is not None:
-            limit = self.settings.limits.get("maxRequestPerSecond") if self.settings.rate_limit else None
-            allowed = self.limiter.arrive(caller.key, arrival, limit)
+        if caller is not None and half is not None:
+            allowed = self.limiter.arrive(caller.key, arrival, half.rate_limit(self.settings))
         rule = self.faults.take(request.method, request.url.path)
         capture = _ResponseCapture(send, deliver=not rule or rule["kind"] != "drop_after")
         entry: dict[str, Any] = {
@@ -580,12 +620,13 @@ class Simulator:
             "time": arrival,
             "method": request.method,
             "path": request.url.path,
+            "route": half.route_template(request.url.path) if half else request.url.path,
             "query": _query_dict(request),
             "status": None,
             "errorNumber": None,
             "uId": caller.key if caller else None,
             "location": caller.name if caller else None,
-            "body": _logged_body(body),
+            "body": half.log_body(request.url.path, body) if half else _logged_body(body),
             "fault": rule["kind"] if rule else None,
             "duration": None,
         }

@@ -13,13 +13,14 @@ import uvicorn
 from . import DEFAULT_SEED
 from .apple import AppleApi
 from .core import ApiHalf, Simulator
+from .reseller import ResellerApi
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 def api_halves() -> list[ApiHalf]:
-    """Every simulated API; the reseller half joins this list."""
-    return [AppleApi()]
+    """Every simulated API: Apple's under /mdm/v2, the reseller's under /api/v1."""
+    return [AppleApi(), ResellerApi()]
 
 
 def create_simulator(seed: str | Path = DEFAULT_SEED, max_requests: int | None = None, **settings: Any) -> Simulator:
