@@ -129,7 +129,7 @@ def update_asset(client: Any, asset: Any, name: Optional[str] = None, invoice_pr
         return result
     object_fields = {field: value for field, value in changes.items() if field != "tags"}
     if object_fields:
-        body = client.get_asset_raw(asset.id)  # the whole object as the server has it now
+        body = client.as_sent(asset.id)  # the whole object, as read moments ago by the lookup
         if "name" in object_fields:
             _set_key(body, "Name", object_fields["name"])
         if "invoice_profile_id" in object_fields:

@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import base64
+import copy
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, Transport
-from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models import HAS_PYDANTIC, parse_asset_list
+from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models import HAS_PYDANTIC, split_asset_list
 
 if HAS_PYDANTIC:
     from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models import Asset, AssetTags, TokenResponse
@@ -67,6 +68,8 @@ class ResellerClient:
                  sleep: Callable[[float], None] = time.sleep):
         self._credentials = credentials
         self._access_token = credentials.access_token
+        # each asset exactly as the API last sent it: the base of a PUT of the whole object
+        self._sent: Dict[int, Dict[str, Any]] = {}
         self.read_only = read_only
         self.transport = Transport(
             api_url, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path, retries=retries,
@@ -125,20 +128,28 @@ class ResellerClient:
         assets: List[Any] = []
         for page in range(1, MAX_PAGES + 1):
             params = list(filters) + [("Page", page), ("PageSize", PAGE_SIZE)]
-            items, total = parse_asset_list(self.request("GET", ASSETS_PATH, params=params))
+            raw_items, total = split_asset_list(self.request("GET", ASSETS_PATH, params=params))
+            items = [self._remember(raw) for raw in raw_items]
             assets.extend(items)
             if not items or len(items) < PAGE_SIZE or (total is not None and len(assets) >= total):
                 return assets
         raise ApiError("the reseller API kept returning full pages for {0} pages; refusing to read on".format(MAX_PAGES), path=ASSETS_PATH)
 
-    def get_asset_raw(self, asset_id: int) -> Dict[str, Any]:
-        """The asset exactly as the API sent it (for GET, change, PUT of the whole object)."""
-        return self.request("GET", "{0}{1}".format(ASSETS_PATH, asset_id)) or {}
+    def _remember(self, raw: Dict[str, Any]) -> Any:
+        asset = Asset.model_validate(raw)
+        self._sent[asset.id] = raw
+        return asset
+
+    def as_sent(self, asset_id: int) -> Dict[str, Any]:
+        """A copy of the asset exactly as the API last sent it in this run, read if it was not."""
+        if asset_id not in self._sent:
+            self.get_asset(asset_id)
+        return copy.deepcopy(self._sent[asset_id])
 
     def get_asset(self, asset_id: int) -> Optional[Any]:
         """The asset, or None when the API does not know the id."""
         try:
-            return Asset.model_validate(self.get_asset_raw(asset_id))
+            return self._remember(self.request("GET", "{0}{1}".format(ASSETS_PATH, asset_id)) or {})
         except ApiError as error:
             if error.status == 404:
                 return None

@@ -172,13 +172,13 @@ if HAS_PYDANTIC:
         token_type: Optional[str] = None
 
 
-def parse_asset_list(body: Any) -> "tuple[List[Any], Optional[int]]":
-    """Items and TotalHits of a list answer; a bare array has no total."""
+def split_asset_list(body: Any) -> "tuple[List[Dict[str, Any]], Optional[int]]":
+    """The raw items and TotalHits of a list answer; a bare array has no total."""
     if isinstance(body, list):
-        return [Asset.model_validate(item) for item in body], None
+        return [item for item in body if isinstance(item, dict)], None
     if not isinstance(body, dict):
         return [], 0
     lowered = {key.lower(): value for key, value in body.items() if isinstance(key, str)}
     items = lowered.get("items") or []
     total = lowered.get("totalhits")
-    return [Asset.model_validate(item) for item in items], int(total) if total is not None else None
+    return [item for item in items if isinstance(item, dict)], int(total) if total is not None else None
