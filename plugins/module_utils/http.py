@@ -20,6 +20,7 @@ import ssl
 import threading
 import time
 import traceback
+import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
 try:
@@ -199,13 +200,18 @@ def _decode_body(response: "httpx.Response", exact_decimals: bool = False) -> An
 
 
 def encode_json(value: Any) -> bytes:
-    """JSON for a request body; decimal.Decimal values are written as exact numbers, never via float."""
+    """JSON for a request body; decimal.Decimal values are written as exact numbers, never via float.
+
+    Each Decimal is first written as a placeholder string carrying a random nonce (so no real value
+    can look like one), then the quoted placeholder is swapped for the number.
+    """
     decimals: List[str] = []
+    nonce = uuid.uuid4().hex
 
     def placeholder(item: Any) -> Any:
         if isinstance(item, decimal.Decimal):
             decimals.append(format(item, "f"))
-            return "\u0000decimal{0}\u0000".format(len(decimals) - 1)
+            return "\u0000{0}:{1}\u0000".format(nonce, len(decimals) - 1)
         if isinstance(item, dict):
             return {key: placeholder(entry) for key, entry in item.items()}
         if isinstance(item, (list, tuple)):
@@ -214,7 +220,7 @@ def encode_json(value: Any) -> bytes:
 
     text = json_module.dumps(placeholder(value), separators=(",", ":"))
     for index, number in enumerate(decimals):
-        text = text.replace('"\\u0000decimal{0}\\u0000"'.format(index), number, 1)
+        text = text.replace('"\\u0000{0}:{1}\\u0000"'.format(nonce, index), number, 1)
     return text.encode("utf-8")
 
 
@@ -344,3 +350,18 @@ class Transport:
             retryable=idempotent or never_sent,
             outcome_unknown=not idempotent and not never_sent,
         )
+
+
+def parse_answer(model: Any, body: Any, what: str) -> Any:
+    """Validate an API answer with a pydantic model; a wrong shape becomes one ApiError line.
+
+    The message names the fields and problems only, never the values (an answer may hold a token).
+    """
+    try:
+        return model.model_validate(body if body is not None else {})
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        problems = exc.errors(include_input=False, include_url=False) if hasattr(exc, "errors") else []
+        described = "; ".join(
+            "{0}: {1}".format(".".join(str(part) for part in problem.get("loc", ())) or "answer", str(problem.get("msg", "")).lower())
+            for problem in problems[:5])
+        raise ApiError("{0} has an unexpected shape ({1})".format(what, described or "unreadable")) from None

@@ -81,7 +81,8 @@ def managed_view(asset: Any, wanted: Dict[str, Any]) -> Dict[str, Any]:
         "name": asset.name,
         "invoice_profile_id": asset.invoice_profile.id if asset.invoice_profile else None,
         "auto_renew_enabled": asset.auto_renew_enabled,
-        "tags": asset.tag_values if asset.tags else None,
+        # a tags object whose five fields are all empty is no tags
+        "tags": asset.tag_values if any(value is not None for value in asset.tag_values.values()) else None,
     }
     return {name: current[name] for name in wanted}
 

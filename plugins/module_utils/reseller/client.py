@@ -10,7 +10,7 @@ import copy
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, Transport
+from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, Transport, parse_answer
 from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models import HAS_PYDANTIC, split_asset_list
 
 if HAS_PYDANTIC:
@@ -94,7 +94,7 @@ class ResellerClient:
                                  .format(error.error_code or "HTTP {0}".format(error.status)))
                 error.args = (error.message,)
             raise
-        return TokenResponse.model_validate(body or {}).access_token
+        return parse_answer(TokenResponse, body, "the reseller login answer").access_token
 
     def _token(self) -> str:
         if self._access_token is None:
@@ -131,12 +131,17 @@ class ResellerClient:
             raw_items, total = split_asset_list(self.request("GET", ASSETS_PATH, params=params))
             items = [self._remember(raw) for raw in raw_items]
             assets.extend(items)
-            if not items or len(items) < PAGE_SIZE or (total is not None and len(assets) >= total):
+            if not items:
+                return assets
+            if total is not None:
+                if len(assets) >= total:  # a short page is no end: the server may cap PageSize below ours
+                    return assets
+            elif len(items) < PAGE_SIZE:  # a bare array has no total: a short page is the last
                 return assets
         raise ApiError("the reseller API kept returning full pages for {0} pages; refusing to read on".format(MAX_PAGES), path=ASSETS_PATH)
 
     def _remember(self, raw: Dict[str, Any]) -> Any:
-        asset = Asset.model_validate(raw)
+        asset = parse_answer(Asset, raw, "a reseller asset answer")
         self._sent[asset.id] = raw
         return asset
 

@@ -18,7 +18,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, RequestPacer, Transport
+from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, RequestPacer, Transport, parse_answer
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.errors import apple_error_parser
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import (
@@ -135,7 +135,7 @@ class VppClient:
             if self._limits is None:
                 cached = None if refresh else self._limits_cache.load()
                 if cached is None:
-                    config = ServiceConfig.model_validate(self.transport.request("GET", "/service/config") or {})
+                    config = parse_answer(ServiceConfig, self.transport.request("GET", "/service/config"), "Apple's /service/config answer")
                     self._limits = config.limits
                     self._limits_cache.save(self._limits.model_dump(by_alias=True, exclude_none=True))
                 else:
@@ -172,7 +172,7 @@ class VppClient:
 
     def event_status(self, event_id: str) -> "EventStatus":
         try:
-            return EventStatus.model_validate(self.get("/status", {"eventId": event_id}) or {})
+            return parse_answer(EventStatus, self.get("/status", {"eventId": event_id}), "Apple's /status answer")
         except ApiError as error:
             if error.error_number == UNKNOWN_EVENT:
                 error.message = "Apple does not know event id {0} (Apple error {1}): check event_ids".format(event_id, UNKNOWN_EVENT)
@@ -211,10 +211,10 @@ class VppClient:
     # -- paging ------------------------------------------------------------------------------
 
     def first_page(self, path: str, params: Dict[str, str], page_model: type) -> Any:
-        return page_model.model_validate(self.get(path, params) or {})
+        return parse_answer(page_model, self.get(path, params), "Apple's {0} answer".format(path))
 
     def _page(self, path: str, params: Dict[str, str], index: int, page_model: type) -> Any:
-        return page_model.model_validate(self.get(path, dict(params, pageIndex=str(index))) or {})
+        return parse_answer(page_model, self.get(path, dict(params, pageIndex=str(index))), "Apple's {0} answer".format(path))
 
     def _walk_once(self, path: str, params: Dict[str, str], page_model: type, first: Any) -> Tuple[List[Any], bool]:
         """Page 0 first, then every other page in parallel (the pool and the semaphore keep it to five).

@@ -534,3 +534,15 @@ def test_transport_paces_every_attempt():
     transport, _sleeps, _warnings = make_transport(recorder, pacer=CountingPacer())
     transport.request("GET", "/x")
     assert len(calls) == 2
+
+
+def test_parse_answer_reports_the_shape_without_values():
+    from ansible_collections.assetops.licensing.plugins.module_utils.http import parse_answer
+    from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import EventStatus
+
+    with pytest.raises(ApiError) as caught:
+        parse_answer(EventStatus, {"eventType": "ASSOCIATE", "numCompleted": "s3cret-value"}, "Apple's /status answer")
+    message = caught.value.message
+    assert message.startswith("Apple's /status answer has an unexpected shape (")
+    assert "eventStatus" in message and "numCompleted" in message
+    assert "s3cret-value" not in message and "s3cret-value" not in str(caught.value.to_dict())

@@ -47,6 +47,7 @@ class FakeTime:
 # What a pre-flight failure returns besides its own details: nothing happened.
 NOTHING_SENT = {"changed": False, "changes": [], "events": [], "failures": []}
 
+
 @pytest.fixture
 def clock():
     return FakeTime()
