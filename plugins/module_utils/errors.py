@@ -15,3 +15,7 @@ class ReportedError(Exception):
         super().__init__(message)
         self.message = message
         self.details = details or {}
+
+
+class WriteBlockedError(RuntimeError):
+    """A write was attempted through a read-only client (check mode or an info module): a bug, never a user error."""

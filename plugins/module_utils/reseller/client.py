@@ -10,6 +10,7 @@ import copy
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import WriteBlockedError
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, Transport, parse_answer
 from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models import HAS_PYDANTIC, split_asset_list
 
@@ -104,7 +105,7 @@ class ResellerClient:
     def request(self, method: str, path: str, params: Any = None, json: Any = None) -> Any:
         """An authenticated request; a 401 with a password-grant token means it expired: log in again, once."""
         if self.read_only and method.upper() != "GET":
-            raise RuntimeError("{0} {1} attempted through a read-only client".format(method, path))
+            raise WriteBlockedError("{0} {1} attempted through a read-only client".format(method, path))
         refreshed = False
         while True:
             headers = {"Authorization": "Bearer " + self._token()}
@@ -124,7 +125,8 @@ class ResellerClient:
     # -- assets --------------------------------------------------------------------------------
 
     def list_assets(self, filters: Sequence[Tuple[str, Any]]) -> List[Any]:
-        """Every asset matching the filters: pages from 1 until TotalHits items or a short page."""
+        """Every asset matching the filters: pages from 1 until TotalHits items (a bare array, having no
+        total, until a short page) or an empty page."""
         assets: List[Any] = []
         for page in range(1, MAX_PAGES + 1):
             params = list(filters) + [("Page", page), ("PageSize", PAGE_SIZE)]

@@ -18,6 +18,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import WriteBlockedError
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, RequestPacer, Transport, parse_answer
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.errors import apple_error_parser
@@ -49,10 +50,6 @@ UNKNOWN_EVENT = 9708
 # Events: first status look this long after submitting, then doubling up to poll_interval.
 FIRST_STATUS_LOOK_SECONDS = 1.5
 PENDING = "PENDING"
-
-
-class WriteBlockedError(RuntimeError):
-    """A write was attempted through a read-only client (check mode or an info module): a bug, never a user error."""
 
 
 class LimitsCache:

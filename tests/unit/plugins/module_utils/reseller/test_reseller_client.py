@@ -8,6 +8,7 @@ import json
 import httpx
 import pytest
 
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import WriteBlockedError
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError
 from ansible_collections.assetops.licensing.plugins.module_utils.reseller import client as client_module
 from ansible_collections.assetops.licensing.plugins.module_utils.reseller.client import Credentials, ResellerClient
@@ -356,7 +357,7 @@ def test_delete_tags(build):
 def test_a_read_only_client_refuses_writes(build, call):
     fake = FakeReseller(many(1))
     client = build(fake)  # read_only is the default
-    with pytest.raises(RuntimeError, match="read-only"):
+    with pytest.raises(WriteBlockedError, match="read-only"):
         call(client)
     assert fake.writes() == []
 
