@@ -15,7 +15,8 @@ description:
   - Assets come from purchase orders, so this module cannot create or delete one; a lookup that finds no asset fails
     saying so, and one that finds several fails listing their ids.
   - Updates read the whole asset, change the managed fields and write it back; tags go through their own endpoint.
-    The asset is read again afterwards, and any field the platform did not take is reported as a warning.
+    The asset is read again afterwards, and any field the platform did not take is reported as a warning (the task
+    still reports C(changed), since the platform recorded the write).
 author:
   - assetops.licensing maintainers (@assetops)
 extends_documentation_fragment:
@@ -118,7 +119,8 @@ EXAMPLES = r"""
 RETURN = r"""
 asset:
   description:
-    - The asset as it is after the run, read again from the platform; in check mode, as it would be.
+    - The asset as it is after the run, read again from the platform; in check mode, as it would be (the name of a
+      new invoice profile is then null: the Asset API cannot tell it before the change).
     - The same record as RV(assetops.licensing.reseller_asset_info#module:assets[]).
   returned: success
   type: dict

@@ -11,6 +11,7 @@ reported as a warning.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import ReportedError
@@ -147,8 +148,9 @@ def update_asset(client: Any, asset: Any, name: Optional[str] = None, invoice_pr
     now = managed_view(reread, wanted)
     for field, value in changes.items():
         if now[field] != value:
-            warn("the reseller API did not take {0}: asked for {1!r}, the asset has {2!r}".format(field, value, now[field]))
+            warn("the reseller API did not take {0}: asked for {1}, the asset has {2}".format(field, json.dumps(value), json.dumps(now[field])))
     result["asset"] = reread.to_result()
     result["diff"]["after"] = now
-    result["changed"] = now != before
+    # a write was sent and the server recorded it (ModifiedDate, ChangedBy), even if it ignored a field
+    result["changed"] = True
     return result

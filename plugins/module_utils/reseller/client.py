@@ -125,21 +125,23 @@ class ResellerClient:
     # -- assets --------------------------------------------------------------------------------
 
     def list_assets(self, filters: Sequence[Tuple[str, Any]]) -> List[Any]:
-        """Every asset matching the filters: pages from 1 until TotalHits items (a bare array, having no
-        total, until a short page) or an empty page."""
+        """Every asset matching the filters, from page 1 on.
+
+        With TotalHits, until that many are read. A bare array has no total and the server may cap
+        PageSize below ours, so there a page ends the walk only when it is empty or shorter than an
+        earlier page (one extra request when the first page is short and also the last).
+        """
         assets: List[Any] = []
+        largest_page = 0
         for page in range(1, MAX_PAGES + 1):
             params = list(filters) + [("Page", page), ("PageSize", PAGE_SIZE)]
             raw_items, total = split_asset_list(self.request("GET", ASSETS_PATH, params=params))
-            items = [self._remember(raw) for raw in raw_items]
-            assets.extend(items)
-            if not items:
+            assets.extend(self._remember(raw) for raw in raw_items)
+            if not raw_items or (total is not None and len(assets) >= total):
                 return assets
-            if total is not None:
-                if len(assets) >= total:  # a short page is no end: the server may cap PageSize below ours
-                    return assets
-            elif len(items) < PAGE_SIZE:  # a bare array has no total: a short page is the last
+            if total is None and len(raw_items) < largest_page:
                 return assets
+            largest_page = max(largest_page, len(raw_items))
         raise ApiError("the reseller API kept returning full pages for {0} pages; refusing to read on".format(MAX_PAGES), path=ASSETS_PATH)
 
     def _remember(self, raw: Dict[str, Any]) -> Any:

@@ -387,21 +387,23 @@ def test_a_field_the_server_ignored_is_warned_about(build):
     assert result["asset"]["auto_renew_enabled"] is True
 
 
-def test_nothing_taken_means_not_changed(build):
+def test_a_write_the_server_ignored_still_counts_as_changed(build):
     fake = FakeReseller([TAGGED])
     fake.honoured = set()
     result, warnings = run(build, fake, invoice_profile_id=12)
-    assert len(fake.requests("PUT")) == 1  # it was tried
-    assert len(warnings) == 1 and "invoice_profile_id" in warnings[0] and "12" in warnings[0]
-    assert result["changed"] is False and result["asset"]["invoice_profile"] == {"id": 11, "name": "Default profile"}
+    assert len(fake.requests("PUT")) == 1  # it was sent, and the server recorded it
+    assert len(warnings) == 1 and "invoice_profile_id" in warnings[0] and "asked for 12" in warnings[0]
+    # changed tells that a write happened; the asset and the diff tell what the server really holds
+    assert result["changed"] is True and result["asset"]["invoice_profile"] == {"id": 11, "name": "Default profile"}
+    assert result["diff"]["after"] == result["diff"]["before"]
 
 
 def test_tags_the_server_ignored_are_warned_about(build):
     fake = FakeReseller([TAGGED])
     fake.honour_tags = False
     result, warnings = run(build, fake, tags={"owner": "new"})
-    assert len(warnings) == 1 and "tags" in warnings[0]
-    assert result["changed"] is False
+    assert len(warnings) == 1 and "tags" in warnings[0] and '"owner": "new"' in warnings[0]
+    assert result["changed"] is True and result["diff"]["after"] == result["diff"]["before"]
 
 
 def test_an_empty_tags_object_counts_as_no_tags(build):
