@@ -120,7 +120,7 @@ RETURN = r"""
 asset:
   description:
     - The asset as it is after the run, read again from the platform; in check mode, as it would be (the name of a
-      new invoice profile is then null: the Asset API cannot tell it before the change).
+      new invoice profile is then null, since the Asset API cannot tell it before the change).
     - The same record as RV(assetops.licensing.reseller_asset_info#module:assets[]).
   returned: success
   type: dict
