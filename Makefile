@@ -28,7 +28,7 @@ UNIT_PATHS := $(wildcard tests/unit tests/simulator/tests)
 # The steps of `make test`, in order.
 TEST_STEPS := units integration sanity lint changelog-lint
 
-.PHONY: help venv test $(TEST_STEPS) demo clean distclean
+.PHONY: help venv test $(TEST_STEPS) molecule packaging docs docs-lint demo clean distclean
 
 help:
 	@echo "Targets:"
@@ -94,6 +94,25 @@ changelog-lint: venv
 demo: venv
 	@echo "==> demo: simulator with a demo location, then the example playbook"
 	$(IN_VENV) $(VENV_BIN)/python tests/utils/demo.py
+
+# The device_onboarding role's molecule scenario against the simulator (tests/utils/molecule.py).
+molecule: venv
+	@echo "==> molecule: roles/device_onboarding, default scenario against the simulator"
+	$(IN_VENV) $(VENV_BIN)/python tests/utils/molecule.py
+
+# AWX/AAP (ansible-runner), execution environment (ansible-builder create) and the built artifact.
+packaging: venv
+	@echo "==> packaging: ansible-runner with injected credentials, ansible-builder create, collection build + install"
+	$(PYTEST) $(PYTEST_ARGS) tests/packaging
+
+# The documentation site (antsibull-docs, offline) and its lint.
+docs: venv
+	@echo "==> docs: antsibull-docs site under docs/build (offline)"
+	$(IN_VENV) $(VENV_BIN)/python tests/utils/docs.py build
+
+docs-lint: venv
+	@echo "==> docs-lint: antsibull-docs lint-collection-docs --plugin-docs ."
+	$(IN_VENV) $(VENV_BIN)/python tests/utils/docs.py lint
 
 clean:
 	@echo "==> clean: removing test output and caches"
