@@ -26,7 +26,7 @@ LINT_ARGS ?=
 UNIT_PATHS := $(wildcard tests/unit tests/simulator/tests)
 
 # The steps of `make test`, in order.
-TEST_STEPS := units integration sanity lint changelog-lint
+TEST_STEPS := units integration packaging sanity lint changelog-lint docs-lint
 
 .PHONY: help venv test $(TEST_STEPS) molecule packaging docs docs-lint demo clean distclean
 
