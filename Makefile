@@ -26,7 +26,7 @@ LINT_ARGS ?=
 UNIT_PATHS := $(wildcard tests/unit tests/simulator/tests)
 
 # The steps of `make test`, in order.
-TEST_STEPS := units integration packaging sanity lint changelog-lint docs-lint
+TEST_STEPS := units integration packaging molecule sanity lint changelog-lint docs-lint
 
 .PHONY: help venv test $(TEST_STEPS) molecule packaging docs docs-lint demo clean distclean
 
@@ -90,9 +90,10 @@ changelog-lint: venv
 	@echo "==> changelog-lint: antsibull-changelog lint (changelogs/config.yaml, fragments)"
 	$(IN_VENV) $(VENV_BIN)/antsibull-changelog lint
 
-# Starts the simulator with the demo location, runs docs/examples/location_report.yml, stops it.
+# The simulator with a demo school, the device_onboarding role over 200 devices, a license
+# shortage, and the idempotent re-run; then the simulator is stopped (tests/utils/demo.py).
 demo: venv
-	@echo "==> demo: simulator with a demo location, then the example playbook"
+	@echo "==> demo: onboarding 200 devices against the simulator"
 	$(IN_VENV) $(VENV_BIN)/python tests/utils/demo.py
 
 # The device_onboarding role's molecule scenario against the simulator (tests/utils/molecule.py).
