@@ -1,7 +1,7 @@
 """CLI: ``python -m tests.simulator --seed FILE [options]`` from the repository root.
 
-Prints exactly one line, the base URL (``http://127.0.0.1:PORT``), once it listens; logs go to
-stderr. Stops on SIGTERM/SIGINT, after --max-seconds, or after --max-requests requests.
+Prints exactly one line, the base URL (``http://127.0.0.1:PORT``, or ``https://`` with --tls-cert and
+--tls-key), once it listens; logs go to stderr. Stops on SIGTERM/SIGINT, after --max-seconds, or after --max-requests requests.
 """
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=3600, help="stop after this long (default 3600)")
     parser.add_argument("--max-requests", type=int, default=200000, help="stop after this many requests (default 200000)")
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate (chain); needs --tls-key")
+    parser.add_argument("--tls-key", help="the PEM private key of --tls-cert")
     return parser.parse_args(argv)
 
 
@@ -44,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        run(args.seed, host=args.host, port=args.port, max_seconds=args.max_seconds, max_requests=args.max_requests, verbose=args.verbose, **_settings(args))
+        run(args.seed, host=args.host, port=args.port, max_seconds=args.max_seconds, max_requests=args.max_requests, verbose=args.verbose,
+            tls_cert=args.tls_cert, tls_key=args.tls_key, **_settings(args))
     except KeyboardInterrupt:
         pass
     except (OSError, ValueError) as exc:  # an unreadable seed (SeedError is a ValueError) or bad settings

@@ -50,7 +50,8 @@ SERVICE_URLS = {
 }
 WRITE_PATHS = frozenset(PREFIX + SERVICE_URLS[name] for name in (
     "associateAssets", "disassociateAssets", "revokeAssets", "createUsers", "updateUsers", "retireUsers"))
-MUTATIONS = ("bump_version", "add_assignments", "remove_assignments")
+MUTATIONS = ("bump_version", "add_assignments", "remove_assignments", "revoke_token", "retire_user")
+SIZED_MUTATIONS = ("add_assignments", "remove_assignments")
 
 logger = logging.getLogger(__name__)
 
@@ -233,8 +234,10 @@ class AppleApi(ApiHalf):
     def check_mutation(self, rule: dict[str, Any]) -> None:
         if rule.get("action") not in MUTATIONS:
             raise ValueError(f"a mutate rule needs action: one of {list(MUTATIONS)}")
-        if rule["action"] != "bump_version" and _mutation_size(rule) < 1:
+        if rule["action"] in SIZED_MUTATIONS and _mutation_size(rule) < 1:
             raise ValueError(f"{rule['action']} needs count >= 1 (how many assignments)")
+        if rule["action"] == "retire_user" and not (isinstance(rule.get("clientUserId"), str) and rule["clientUserId"]):
+            raise ValueError("retire_user needs clientUserId")
         if rule.get("location") is not None and self.world.find(rule["location"]) is None:
             raise ValueError(f"no location {rule['location']!r}")
 
@@ -251,8 +254,12 @@ class AppleApi(ApiHalf):
                 location.add_foreign_assignments(_mutation_size(rule), rule.get("adamId"), rule.get("pricingParam"))
             except ValueError as exc:
                 logger.warning("mutate add_assignments skipped: %s", exc)
-        else:
+        elif rule["action"] == "remove_assignments":
             location.remove_oldest_assignments(_mutation_size(rule))
+        elif rule["action"] == "revoke_token":
+            location.revoked = True  # as if a newer token was downloaded: every request from now on is 401/9625
+        else:
+            location.retire_user_now(rule["clientUserId"])
 
     def state(self) -> dict[str, Any]:
         return self.world.state()

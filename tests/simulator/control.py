@@ -5,15 +5,23 @@
         ... point the collection at sim.vpp_url ...
         assert ("361309726", "STDQ", "serial", "C02MAIN0001") in sim.assignments("Main")
 
-Only httpx and the standard library are used here, so importing this module is cheap.
+For HTTPS, make a throwaway CA and server certificate (trustme, at test time) and pass them on:
+
+    tls = make_test_certificates(tmp_path)                 # ca.pem, server.pem, server-key.pem
+    with SimulatorProcess(**tls.options()) as sim:         # https://127.0.0.1:PORT; the control client trusts tls.ca
+
+Only httpx and the standard library are imported at load time, so importing this module is cheap.
 """
 from __future__ import annotations
 
+import os
 import queue
+import ssl
 import subprocess
 import sys
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,17 +31,51 @@ from . import DEFAULT_SEED, DEMO_SEED
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # `python -m tests.simulator` runs from here
 START_TIMEOUT = 20.0
-__all__ = ["DEFAULT_SEED", "DEMO_SEED", "SimulatorControl", "SimulatorProcess"]
+__all__ = ["DEFAULT_SEED", "DEMO_SEED", "SimulatorControl", "SimulatorProcess", "TlsFiles", "make_test_certificates"]
+TEST_CERTIFICATE_NAMES = ("127.0.0.1", "localhost")
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files of a test CA and of a server certificate it signed (with its private key)."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+    def options(self) -> dict[str, Path]:
+        """The keyword arguments of SimulatorProcess that serve HTTPS with these files."""
+        return {"tls_cert": self.cert, "tls_key": self.key, "tls_ca": self.ca}
+
+
+def make_test_certificates(directory: str | Path, names: tuple[str, ...] = TEST_CERTIFICATE_NAMES) -> TlsFiles:
+    """A fresh CA and a server certificate for ``names`` (default 127.0.0.1 and localhost), written to ``directory``."""
+    import trustme  # pylint: disable=import-outside-toplevel  # a test-only dependency, needed only here
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    authority = trustme.CA()
+    server = authority.issue_cert(*names)
+    files = TlsFiles(ca=directory / "ca.pem", cert=directory / "server.pem", key=directory / "server-key.pem")
+    authority.cert_pem.write_to_path(str(files.ca))
+    for position, pem in enumerate(server.cert_chain_pems):
+        pem.write_to_path(str(files.cert), append=position > 0)
+    files.key.touch(mode=0o600)
+    os.chmod(files.key, 0o600)  # also when the file was there before: 0600 before the key goes in
+    server.private_key_pem.write_to_path(str(files.key))
+    return files
 
 
 class SimulatorControl:
     """A thin client for the /_sim control API of a running simulator."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, timeout: float = 10.0, ca_path: str | Path | None = None) -> None:
+        """``ca_path``: the PEM CA bundle to verify an https:// simulator with (default: the system's trust store)."""
         self.url = url.rstrip("/")
         self.vpp_url = self.url + "/mdm/v2"
         self.reseller_url = self.url  # the reseller API's base URL (its paths start with /api/v1)
-        self._http = httpx.Client(base_url=self.url + "/_sim", timeout=timeout)
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca_path)) if ca_path else True
+        self._http = httpx.Client(base_url=self.url + "/_sim", timeout=timeout, verify=verify)
 
     def close(self) -> None:
         self._http.close()
@@ -158,10 +200,19 @@ def _first_line(stream: IO[str] | None, timeout: float) -> str:
 
 class SimulatorProcess:
     """``python -m tests.simulator`` as a child process. As a context manager it starts the
-    process and gives the SimulatorControl; leaving the block stops it."""
+    process and gives the SimulatorControl; leaving the block stops it.
 
-    def __init__(self, seed: str | Path = DEFAULT_SEED, **cli_options: Any) -> None:
+    With ``tls_cert`` and ``tls_key`` it serves HTTPS; ``tls_ca`` (the CA that signed the
+    certificate) is what the control client trusts, so it is required with them."""
+
+    def __init__(self, seed: str | Path = DEFAULT_SEED, tls_cert: str | Path | None = None, tls_key: str | Path | None = None,
+                 tls_ca: str | Path | None = None, **cli_options: Any) -> None:
+        if (tls_cert is None) != (tls_key is None) or (tls_cert is not None and tls_ca is None):
+            raise ValueError("HTTPS needs tls_cert, tls_key and tls_ca (the CA that signed tls_cert) together")
         self.seed = Path(seed).resolve()
+        self.tls_ca = Path(tls_ca).resolve() if tls_ca is not None else None
+        if tls_cert is not None and tls_key is not None:
+            cli_options.update(tls_cert=Path(tls_cert).resolve(), tls_key=Path(tls_key).resolve())
         self.cli_options = cli_options
         self.url = ""
         self.control: SimulatorControl | None = None
@@ -182,15 +233,19 @@ class SimulatorProcess:
             self.command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, text=True
         )
         line = _first_line(self._process.stdout, START_TIMEOUT)
-        if not line.startswith("http://"):
+        if not line.startswith(self.scheme + "://"):
             exit_status = self._process.poll()
             stderr = self.stderr()
             self.stop()
             problem = line or (f"it exited with status {exit_status}" if exit_status is not None else f"no URL within {START_TIMEOUT} s")
             raise RuntimeError(f"the simulator did not start ({' '.join(self.command)}): {problem}\n{stderr}")
         self.url = line
-        self.control = SimulatorControl(self.url)
+        self.control = SimulatorControl(self.url, ca_path=self.tls_ca)
         return self.control
+
+    @property
+    def scheme(self) -> str:
+        return "https" if "tls_cert" in self.cli_options else "http"
 
     def stderr(self) -> str:
         """What the simulator wrote to stderr (kept after stop())."""

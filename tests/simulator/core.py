@@ -362,6 +362,11 @@ def _checked_rule(raw: Any, check_mutation: Callable[[dict[str, Any]], None]) ->
         raise FaultError("path must be an absolute path, or a prefix ending in '*'")
     rule["method"] = str(rule.get("method", "*")).upper()
     rule["after"] = _non_negative_int(rule, "after", 0)
+    # "every": N fires on every Nth matching request once "after" has passed (a storm: 3 refuses a third)
+    rule["every"] = _non_negative_int(rule, "every", 1)
+    if rule["every"] < 1:
+        raise FaultError("every must be an integer >= 1")
+    rule["seen"] = 0
     # How often the rule fires: "count", or "times" for mutate rules, whose "count" is how many
     # assignments to add or remove. null: until cleared. "remaining" counts down.
     times_key = "times" if rule["kind"] == "mutate" else "count"
@@ -400,7 +405,8 @@ def _retry_after_header(value: str) -> str:
 
 class Faults:
     """Fault rules in the order added. Each rule lets ``after`` matching requests through, then
-    fires ``remaining`` times (None: until cleared); the first ready rule takes a request."""
+    fires on every ``every``-th matching request, ``remaining`` times (None: until cleared); the
+    first ready rule takes a request."""
 
     def __init__(self, check_mutation: Callable[[dict[str, Any]], None]) -> None:
         self._check_mutation = check_mutation
@@ -430,7 +436,11 @@ class Faults:
                 continue
             if rule["after"] > 0:
                 rule["after"] -= 1
-            elif chosen is None:
+                continue
+            rule["seen"] += 1
+            if rule["seen"] % rule["every"]:
+                continue
+            if chosen is None:
                 chosen = copy.deepcopy(rule)
                 if rule["remaining"] is not None:
                     rule["remaining"] -= 1

@@ -278,6 +278,7 @@ class ResellerWorld:
             self.assets[asset["Id"]] = asset
         self.issued: dict[str, IssuedToken] = {}
         self.tokens_issued = 0
+        self.issued_ever: list[str] = []  # every access token handed out since load (for secret-hygiene tests)
 
     def _checked_asset(self, spec: Any) -> dict[str, Any]:
         if not isinstance(spec, dict):
@@ -315,6 +316,7 @@ class ResellerWorld:
         token = secrets.token_urlsafe(32)
         self.issued[token] = IssuedToken(username, time.monotonic() + seconds)
         self.tokens_issued += 1
+        self.issued_ever.append(token)
         return token
 
     def user_for(self, token: str) -> str | None:
@@ -461,6 +463,7 @@ class ResellerApi(ApiHalf):
         return [
             Route("/expire-tokens", self._expire_tokens_endpoint, methods=["POST"]),
             Route("/credentials", self._credentials_endpoint),
+            Route("/issued-tokens", self._issued_tokens_endpoint),
         ]
 
     # ------------------------------------------------------------------ ApiHalf hooks
@@ -683,6 +686,9 @@ class ResellerApi(ApiHalf):
     # ------------------------------------------------------------------ /_sim/reseller
     async def _expire_tokens_endpoint(self, _request: Request) -> Response:
         return ExactJSONResponse({"expired": self.world.expire_tokens()})
+
+    async def _issued_tokens_endpoint(self, _request: Request) -> Response:
+        return ExactJSONResponse({"tokens": list(self.world.issued_ever)})
 
     async def _credentials_endpoint(self, _request: Request) -> Response:
         return ExactJSONResponse({

@@ -60,18 +60,27 @@ def run(
     max_seconds: float = 3600,
     max_requests: int = 200000,
     verbose: bool = False,
+    tls_cert: str | Path | None = None,
+    tls_key: str | Path | None = None,
     **settings: Any,
 ) -> None:
-    """Serve until SIGTERM/SIGINT, ``max_seconds`` or ``max_requests``."""
+    """Serve until SIGTERM/SIGINT, ``max_seconds`` or ``max_requests``; HTTPS when ``tls_cert`` and ``tls_key`` are given."""
     if host not in LOOPBACK_HOSTS:
         raise SystemExit(f"the simulator only listens on loopback ({', '.join(LOOPBACK_HOSTS)}), not {host!r}")
+    if (tls_cert is None) != (tls_key is None):
+        raise ValueError("HTTPS needs both a certificate and its key (--tls-cert and --tls-key)")
     logging.basicConfig(stream=sys.stderr, level=logging.INFO if verbose else logging.WARNING, format="simulator %(levelname)s %(name)s: %(message)s")
     app = create_simulator(seed, max_requests=max_requests, **settings)
     # h11 explicitly: dropping connections relies on its per-request object holding the transport.
-    config = uvicorn.Config(app, host=host, port=port, http="h11", lifespan="off", log_config=None, access_log=verbose, timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        app, host=host, port=port, http="h11", lifespan="off", log_config=None, access_log=verbose, timeout_graceful_shutdown=5,
+        ssl_certfile=tls_cert, ssl_keyfile=tls_key,
+    )
+    config.load()  # reads the certificate and key now: a bad file fails before anything listens
     sock = config.bind_socket()
     bound_host, bound_port = sock.getsockname()[:2]
-    url = f"http://[{bound_host}]:{bound_port}" if ":" in bound_host else f"http://{bound_host}:{bound_port}"
+    scheme = "https" if config.is_ssl else "http"
+    url = f"{scheme}://[{bound_host}]:{bound_port}" if ":" in bound_host else f"{scheme}://{bound_host}:{bound_port}"
     server = _Server(config, url)
 
     def exhausted() -> None:

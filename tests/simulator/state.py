@@ -457,6 +457,11 @@ class Location:
         self._commit()
         return added
 
+    def retire_user_now(self, client_user_id: str) -> None:
+        """Retire a user at once (someone else did it), with what retiring takes away."""
+        self._retire_users({"users": [{"clientUserId": client_user_id}]}, _Failures())
+        self._commit()
+
     def remove_oldest_assignments(self, count: int) -> None:
         """Remove the ``count`` oldest assignments: everything after them moves up a page."""
         for key in list(self.assignments)[:count]:

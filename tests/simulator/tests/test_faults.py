@@ -161,3 +161,33 @@ def test_process_stops_after_max_requests() -> None:
         assert not process.running
     finally:
         process.stop()
+
+
+def test_every_fires_on_every_nth_matching_request(control, api) -> None:
+    control.add_faults({"path": "/mdm/v2/*", "after": 1, "every": 3, "count": None, "kind": "status", "status": 429, "errorNumber": 9646})
+    statuses = [api.get("/client/config").status_code for _attempt in range(10)]
+    assert statuses == [200, 200, 200, 429, 200, 200, 429, 200, 200, 429]
+    with pytest.raises(RuntimeError, match="every"):
+        control.add_faults({"path": "/mdm/v2/*", "every": 0, "kind": "status", "status": 429})
+
+
+def test_revoke_token_mutation_refuses_that_request_and_later_ones(control, api) -> None:
+    control.add_faults({"method": "POST", "path": "/mdm/v2/assets/associate", "after": 1, "kind": "mutate", "action": "revoke_token"})
+    assert api.post("/assets/associate", ASSOCIATE).status_code == 200
+    refused = api.post("/assets/associate", ASSOCIATE)
+    assert (refused.status_code, refused.json()["errorNumber"]) == (401, 9625)
+    assert api.get("/assets").json()["errorNumber"] == 9625
+    assert control.location_state("Main")["revoked"] is True
+    control.reset()
+    assert api.get("/assets").status_code == 200
+
+
+def test_retire_user_mutation(control, api) -> None:
+    control.add_faults({"method": "POST", "path": "/mdm/v2/assets/disassociate", "kind": "mutate", "action": "retire_user", "clientUserId": "user-1"})
+    answer = api.post("/assets/disassociate", {"assets": [{"adamId": "361309726", "pricingParam": "STDQ"}], "clientUserIds": ["user-1"]})
+    assert answer.status_code == 200
+    users = {user["clientUserId"]: user["status"] for user in control.location_state("Main")["users"]}
+    assert users["user-1"] == "Retired"
+    assert ("361309726", "STDQ", "user", "user-1") not in control.assignments("Main")
+    with pytest.raises(RuntimeError, match="clientUserId"):
+        control.add_faults({"path": "/mdm/v2/assets/disassociate", "kind": "mutate", "action": "retire_user"})
