@@ -1,6 +1,8 @@
 # Toolchain of the assetops.licensing collection (GNU make).
 #
-#   make test        everything CI checks, in order: units integration sanity lint changelog-lint
+#   make test        everything CI checks, in order: units integration reliability packaging molecule sanity lint
+#                    changelog-lint docs-lint
+#   make bench       the benchmarks against the simulator; writes docs/benchmarks.md and docs/benchmarks.png
 #   make help        list the targets
 #
 # Every target that needs tools depends on `venv`, which creates .venv from requirements-dev.txt
@@ -26,9 +28,9 @@ LINT_ARGS ?=
 UNIT_PATHS := $(wildcard tests/unit tests/simulator/tests)
 
 # The steps of `make test`, in order.
-TEST_STEPS := units integration packaging molecule sanity lint changelog-lint docs-lint
+TEST_STEPS := units integration reliability packaging molecule sanity lint changelog-lint docs-lint
 
-.PHONY: help venv test $(TEST_STEPS) molecule packaging docs docs-lint demo clean distclean
+.PHONY: help venv test $(TEST_STEPS) molecule packaging docs docs-lint demo bench clean distclean
 
 help:
 	@echo "Targets:"
@@ -36,6 +38,8 @@ help:
 	@echo "  test            run, in order: $(TEST_STEPS)"
 	@echo "  units           pytest $(UNIT_PATHS)"
 	@echo "  integration     pytest tests/integration"
+	@echo "  reliability     pytest tests/reliability (faults, bad input, secrets, TLS; checks docs/reliability.md)"
+	@echo "  bench           benchmarks against the simulator (tests/benchmarks); writes docs/benchmarks.md and .png"
 	@echo "  sanity          ansible-test sanity --venv on a copy of the collection (tests/utils/sanity.py)"
 	@echo "  lint            ansible-lint with .ansible-lint"
 	@echo "  changelog-lint  antsibull-changelog lint"
@@ -72,6 +76,12 @@ integration: venv
 	@echo "==> integration: pytest tests/integration (ansible-playbook and ansible against the simulator)"
 	$(PYTEST) $(PYTEST_ARGS) tests/integration
 
+# Fault injection, the bad-input catalogue, secret hygiene and TLS; it also checks that
+# docs/reliability.md matches the case tables (`python -m tests.reliability.report --write` renews it).
+reliability: venv
+	@echo "==> reliability: pytest tests/reliability (faults, bad input, secrets, TLS)"
+	$(PYTEST) $(PYTEST_ARGS) tests/reliability
+
 sanity: venv
 	@echo "==> sanity: ansible-test sanity --venv on a copy in ansible_collections/assetops/licensing"
 	$(IN_VENV) $(VENV_BIN)/python tests/utils/sanity.py $(SANITY_ARGS)
@@ -95,6 +105,13 @@ changelog-lint: venv
 demo: venv
 	@echo "==> demo: onboarding 200 devices against the simulator"
 	$(IN_VENV) $(VENV_BIN)/python tests/utils/demo.py
+
+# Benchmarks against the simulator with Apple-like settings; prints the table with pass/fail
+# against the targets and writes docs/benchmarks.md and docs/benchmarks.png (tests/benchmarks/run.py).
+BENCH_ARGS ?=
+bench: venv
+	@echo "==> bench: scenarios against the simulator (requests, time, 429s, peak memory vs bounds)"
+	$(IN_VENV) $(VENV_BIN)/python -m tests.benchmarks.run $(BENCH_ARGS)
 
 # The device_onboarding role's molecule scenario against the simulator (tests/utils/molecule.py).
 molecule: venv

@@ -224,9 +224,39 @@ def encode_json(value: Any) -> bytes:
     return text.encode("utf-8")
 
 
+def _ssl_error(exc: BaseException) -> Optional[ssl.SSLError]:
+    """The ssl error behind a transport error, if any (httpx and httpcore each wrap it once)."""
+    seen = set()
+    current: Optional[BaseException] = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def _is_certificate_error(exc: BaseException) -> bool:
-    text = str(exc)
-    return "CERTIFICATE_VERIFY_FAILED" in text or isinstance(exc.__cause__, ssl.SSLCertVerificationError)
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc) or isinstance(_ssl_error(exc), ssl.SSLCertVerificationError)
+
+
+def _certificate_problem(exc: BaseException) -> str:
+    """OpenSSL's reason, e.g. "unable to get local issuer certificate" or "certificate has expired"."""
+    cause = _ssl_error(exc)
+    reason = getattr(cause, "verify_message", None)
+    if not reason:
+        text = str(exc)
+        reason = text.split("certificate verify failed:", 1)[1] if "certificate verify failed:" in text else ""
+    return reason.split(" (_ssl.c")[0].strip().rstrip(".")
+
+
+def _handshake_problem(exc: BaseException) -> Optional[str]:
+    """The reason of a TLS handshake that failed for a lasting cause (plain HTTP on the port, no common
+    protocol or cipher); None for other errors, including a connection closed mid-handshake (worth a retry)."""
+    cause = _ssl_error(exc)
+    if cause is None or isinstance(cause, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError, ssl.SSLCertVerificationError)):
+        return None
+    return str(getattr(cause, "reason", None) or cause.__class__.__name__).replace("_", " ").lower()
 
 
 def _request_never_sent(exc: "httpx.TransportError") -> bool:
@@ -234,12 +264,33 @@ def _request_never_sent(exc: "httpx.TransportError") -> bool:
     return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
+class CaBundleError(ValueError):
+    """ca_path cannot be used; the message says why and what to give instead."""
+
+
+def load_ca_bundle(ca_path: str) -> ssl.SSLContext:
+    """A verifying SSL context that trusts exactly the CA certificates of the PEM file ``ca_path``."""
+    try:
+        return ssl.create_default_context(cafile=ca_path)
+    except FileNotFoundError:
+        raise CaBundleError("ca_path {0} does not exist: give the PEM file of the CA that signed the server's certificate".format(ca_path)) from None
+    except IsADirectoryError:
+        raise CaBundleError("ca_path {0} is a directory: give a PEM file of CA certificates".format(ca_path)) from None
+    except ssl.SSLError:
+        raise CaBundleError("ca_path {0} holds no PEM certificate: give the PEM file of the CA that signed the server's certificate"
+                            .format(ca_path)) from None
+    except OSError as exc:
+        raise CaBundleError("cannot read ca_path {0}: {1}".format(ca_path, exc.strerror or type(exc).__name__)) from None
+
+
 def build_verify(validate_certs: bool, ca_path: Optional[str]) -> Any:
-    """httpx's ``verify``: False, True (the default CA store), or an SSL context for a CA bundle."""
+    """httpx's ``verify``: False, True (the default CA store), or an SSL context for a CA bundle.
+
+    Raises CaBundleError when ca_path is missing or holds no certificate."""
     if not validate_certs:
         return False
     if ca_path:
-        return ssl.create_default_context(cafile=ca_path)
+        return load_ca_bundle(ca_path)
     return True
 
 
@@ -335,9 +386,17 @@ class Transport:
     def _transport_error(self, exc: "httpx.TransportError", method: str, path: str, idempotent: bool) -> ApiError:
         host = httpx.URL(self.base_url).host
         if _is_certificate_error(exc):
+            problem = _certificate_problem(exc)
             return ApiError(
-                "TLS certificate of {0} could not be verified: set ca_path to the CA bundle that signed it, "
-                "or validate_certs to false for a test server".format(host),
+                "TLS certificate of {0} could not be verified{1}: set ca_path to the PEM file of the CA that signed it, "
+                "or validate_certs to false for a test server".format(host, " ({0})".format(problem) if problem else ""),
+                method=method, path=path,
+            )
+        handshake_problem = _handshake_problem(exc) if isinstance(exc, httpx.ConnectError) else None
+        if handshake_problem:  # only while connecting: nothing was sent yet
+            return ApiError(
+                "TLS handshake with {0} failed ({1}): check that api_url has the right scheme and port "
+                "(https:// for a server that speaks TLS, http:// for one that does not)".format(host, handshake_problem),
                 method=method, path=path,
             )
         if isinstance(exc, httpx.TimeoutException):

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import ReportedError
-from ansible_collections.assetops.licensing.plugins.module_utils.http import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
+from ansible_collections.assetops.licensing.plugins.module_utils.http import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError, CaBundleError, load_ca_bundle
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, PYDANTIC_IMPORT_ERROR
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import TokenError, check_expiry, parse_stoken
 
@@ -51,6 +51,8 @@ RESELLER_CONNECTION_SPEC: Dict[str, Dict[str, Any]] = {
     "retries": {"type": "int", "default": 8},
 }
 PASSWORD_GRANT = ("client_id", "client_secret", "username", "password")
+# Integer options of the reseller modules that name a record: the platform's ids start at 1.
+RESELLER_ID_OPTIONS = ("id", "reseller_customer_id", "publisher_id", "invoice_profile_id", "product_variant_id")
 
 # The waiting options of the write modules and vpp_event_info (doc fragment assetops.licensing.vpp.wait).
 WAIT_SPEC: Dict[str, Dict[str, Any]] = {
@@ -79,6 +81,21 @@ def clean_list(name: str, values: Optional[Iterable[Any]]) -> Optional[List[str]
     return cleaned
 
 
+def check_adam_ids(name: str, values: Optional[Iterable[str]]) -> None:
+    """Apple's adam ids are digits; a name or an App Store link given instead is caught here."""
+    for value in values or ():
+        if not value.isdigit():
+            raise InputError("{0}: {1!r} is not an adam id: Apple's ids are digits, such as 361309726 (the number after "
+                             "'id' in the App Store link)".format(name, value))
+
+
+def check_positive_ids(params: Dict[str, Any], names: Iterable[str]) -> None:
+    for name in names:
+        value = params.get(name)
+        if value is not None and value <= 0:
+            raise InputError("{0} must be a positive number, not {1}".format(name, value))
+
+
 def check_api_url(name: str, url: str, example: str = DEFAULT_VPP_API_URL) -> str:
     url = (url or "").strip()
     parts = urlsplit(url)
@@ -101,6 +118,13 @@ class CollectionModule(AnsibleModule):
             self.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
         if not HAS_PYDANTIC:
             self.fail_json(msg=missing_required_lib("pydantic"), exception=PYDANTIC_IMPORT_ERROR)
+
+    def fail_json(self, msg: Any, **kwargs: Any) -> Any:  # pylint: disable=arguments-differ
+        """Fail; for a bad dict option ansible-core's first validation error names no option, so the next one is used."""
+        errors = list(getattr(getattr(getattr(self, "validation_result", None), "errors", None), "errors", None) or ())
+        if errors and type(errors[0]).__name__ == "NoLogError" and msg == str(errors[0]):
+            msg = next((str(error) for error in errors if type(error).__name__ != "NoLogError"), msg)
+        super().fail_json(msg=msg, **kwargs)
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -126,7 +150,13 @@ class CollectionModule(AnsibleModule):
             if name in self.params and self.params[name] <= 0:
                 raise InputError("{0} must be a positive number of seconds".format(name))
         if not self.params["validate_certs"]:
-            self.warn("validate_certs is false: the TLS certificate of {0} is not checked".format(urlsplit(api_url).netloc))
+            self.warn("validate_certs is false: the TLS certificate of {0} is not checked{1}".format(
+                urlsplit(api_url).netloc, " (ca_path is ignored)" if self.params["ca_path"] else ""))
+        elif self.params["ca_path"]:
+            try:
+                load_ca_bundle(self.params["ca_path"])
+            except CaBundleError as exc:
+                raise InputError(str(exc)) from None
         return api_url
 
     def build_client(self, read_only: bool) -> Any:
@@ -134,14 +164,18 @@ class CollectionModule(AnsibleModule):
 
     # -- running -------------------------------------------------------------------------------
 
-    def run(self, work: Callable[[Any], Dict[str, Any]], read_only: bool = True, list_options: Iterable[str] = ()) -> None:
+    def run(self, work: Callable[[Any], Dict[str, Any]], read_only: bool = True, list_options: Iterable[str] = (),
+            check_input: Optional[Callable[[], None]] = None) -> None:
         """Check input, build the client, do the work, and exit with its result or one clear error.
 
         ``work`` returns the result fields; an ``error`` field that is not None makes the module fail
         with that message while keeping the other fields; ``diff`` is returned only under --diff.
+        ``check_input`` raises InputError for option combinations the argument spec cannot express.
         """
         try:
             self.clean_lists(*list_options)
+            if check_input is not None:
+                check_input()
             client = self.build_client(read_only=read_only or self.check_mode)
         except (InputError, TokenError) as exc:
             self.fail_json(msg=str(exc))
@@ -165,6 +199,11 @@ class VppModule(CollectionModule):
     """A module of Apple's App and Book Management API."""
 
     connection_spec = VPP_CONNECTION_SPEC
+
+    def clean_lists(self, *names: str) -> None:
+        super().clean_lists(*names)
+        if "adam_ids" in names:
+            check_adam_ids("adam_ids", self.params.get("adam_ids"))
 
     def resolve_token(self) -> str:
         """The sToken text from token or token_path, else VPP_TOKEN or VPP_TOKEN_PATH; exactly one source."""
@@ -233,6 +272,7 @@ class ResellerModule(CollectionModule):
         from ansible_collections.assetops.licensing.plugins.module_utils.reseller.client import ResellerClient
 
         api_url = self.check_connection_options()
+        check_positive_ids(self.params, [name for name in RESELLER_ID_OPTIONS if name in self.params])
         return ResellerClient(
             self.credentials(), api_url=api_url, timeout=self.params["timeout"], validate_certs=self.params["validate_certs"],
             ca_path=self.params["ca_path"], retries=self.params["retries"], warn=self.warn, read_only=read_only,

@@ -49,7 +49,7 @@ options:
     description: Narrows an O(external_order_id) lookup by product variant.
     type: int
   name:
-    description: The asset's name.
+    description: The asset's name; it cannot be empty.
     type: str
   invoice_profile_id:
     description: The id of the invoice profile the asset is billed to.
@@ -80,6 +80,7 @@ options:
   purge_tags:
     description:
       - With O(tags), clear the tags not named there; when that leaves none, the asset's tags are deleted.
+      - Needs O(tags); O(tags={}) with O(purge_tags=true) removes every tag.
     type: bool
     default: false
   state:
@@ -138,7 +139,7 @@ diff:
   type: dict
 """
 
-from ansible_collections.assetops.licensing.plugins.module_utils.module import ResellerModule
+from ansible_collections.assetops.licensing.plugins.module_utils.module import InputError, ResellerModule
 from ansible_collections.assetops.licensing.plugins.module_utils.reseller.assets import lookup, update_asset
 
 TAG_OPTIONS = {name: {"type": "str"} for name in ("cost_center", "department", "project", "custom", "owner")}
@@ -167,6 +168,12 @@ def main():
     )
     params = module.params
 
+    def check_input():
+        if params["name"] is not None and not params["name"].strip():
+            raise InputError("name must not be empty: give the asset's new name, or leave name out to keep it")
+        if params["purge_tags"] and params["tags"] is None:
+            raise InputError("purge_tags needs tags: give the tags to keep, or tags: {} to remove every tag")
+
     def manage(client):
         asset = lookup(client, params["id"], params["external_order_id"], params["reseller_customer_id"], {
             "external_product_id": params["external_product_id"], "external_sku_id": params["external_sku_id"],
@@ -177,7 +184,7 @@ def main():
                             auto_renew_enabled=params["auto_renew_enabled"], tags=tags, purge_tags=params["purge_tags"],
                             check_mode=module.check_mode, warn=module.warn)
 
-    module.run(manage, read_only=False)
+    module.run(manage, read_only=False, check_input=check_input)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ options:
   adam_ids:
     description:
       - Only these assets (Apple's adam ids, the numeric store ids, given as strings).
-      - Repeats are ignored; an empty string is an error.
+      - Repeats are ignored; an empty string or anything but digits is an error.
     type: list
     elements: str
   pricing_param:

@@ -33,7 +33,7 @@ extends_documentation_fragment:
   - assetops.licensing.attributes.actiongroup_vpp
 options:
   adam_ids:
-    description: The assets (Apple's adam ids, as strings). Repeats are ignored; an empty string is an error.
+    description: The assets (Apple's adam ids, as strings of digits). Repeats are ignored; an empty string or a name is an error.
     type: list
     elements: str
     required: true
@@ -152,8 +152,9 @@ events:
       elements: dict
 failures:
   description:
-    - Every failure, pair by pair as Apple names them, V([]) when none. Includes requests Apple refused outright and
-      requests whose outcome stayed unknown.
+    - Every failure, pair by pair as Apple names them, V([]) when none. Includes requests Apple refused outright,
+      requests whose outcome stayed unknown, and requests left unsent after a token or service error (their
+      error message starts with C(not sent after:)).
   returned: always
   type: list
   elements: dict

@@ -23,7 +23,7 @@ extends_documentation_fragment:
   - assetops.licensing.attributes.actiongroup_vpp
 options:
   adam_ids:
-    description: Only assignments of these assets (adam ids as strings).
+    description: Only assignments of these assets (adam ids as strings of digits). Repeats are ignored.
     type: list
     elements: str
   serial_numbers:

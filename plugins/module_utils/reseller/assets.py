@@ -15,6 +15,7 @@ import json
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import ReportedError
+from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError
 from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models import (
     ALL_STATUSES,
     ASSET_TYPES,
@@ -103,6 +104,31 @@ def _set_key(body: Dict[str, Any], pascal_name: str, value: Any) -> None:
     body[pascal_name] = value
 
 
+def _write_tags(client: Any, asset: Any, tags: Dict[str, Optional[str]]) -> None:
+    """Set the five tag fields. A POST (the asset had no tags) whose outcome is unknown is never sent blindly
+    again: the asset is read, and the tags are written again only when they are not already as wanted."""
+    try:
+        client.write_tags(asset.id, tags, asset_has_tags=asset.tags is not None)
+    except ApiError as error:
+        if not error.outcome_unknown:
+            raise
+        now = client.get_asset(asset.id)
+        if now is None:
+            raise
+        if now.tags is not None and now.tag_values == tags:
+            return
+        client.write_tags(asset.id, tags, asset_has_tags=now.tags is not None)
+
+
+def _name_what_was_written(error: ApiError, written: Sequence[str], not_written: Sequence[str]) -> None:
+    """Add to the one-line message which fields were changed and which were not (or may not have been)."""
+    unknown = error.status is None or error.outcome_unknown  # no answer: the server may have applied it
+    error.message = "{0}; changed: {1}; {2}: {3}".format(
+        error.message, ", ".join(written) or "nothing", "outcome unknown" if unknown else "not changed", ", ".join(not_written))
+    error.args = (error.message,)
+    error.details["changed_fields"] = list(written)
+
+
 def update_asset(client: Any, asset: Any, name: Optional[str] = None, invoice_profile_id: Optional[int] = None,
                  auto_renew_enabled: Optional[bool] = None, tags: Optional[Dict[str, Optional[str]]] = None,
                  purge_tags: bool = False, check_mode: bool = False, warn: Callable[[str], None] = lambda message: None) -> Dict[str, Any]:
@@ -130,20 +156,27 @@ def update_asset(client: Any, asset: Any, name: Optional[str] = None, invoice_pr
         result["asset"] = predicted
         return result
     object_fields = {field: value for field, value in changes.items() if field != "tags"}
-    if object_fields:
-        body = client.as_sent(asset.id)  # the whole object, as read moments ago by the lookup
-        if "name" in object_fields:
-            _set_key(body, "Name", object_fields["name"])
-        if "invoice_profile_id" in object_fields:
-            _set_key(body, "InvoiceProfile", {"Id": object_fields["invoice_profile_id"]})
-        if "auto_renew_enabled" in object_fields:
-            _set_key(body, "AutoRenewEnabled", object_fields["auto_renew_enabled"])
-        client.put_asset(asset.id, body)
-    if "tags" in changes:
-        if changes["tags"] is None:
-            client.delete_tags(asset.id)
-        else:
-            client.write_tags(asset.id, changes["tags"], asset_has_tags=asset.tags is not None)
+    written: List[str] = []
+    try:
+        if object_fields:
+            body = client.as_sent(asset.id)  # the whole object, as read moments ago by the lookup
+            if "name" in object_fields:
+                _set_key(body, "Name", object_fields["name"])
+            if "invoice_profile_id" in object_fields:
+                _set_key(body, "InvoiceProfile", {"Id": object_fields["invoice_profile_id"]})
+            if "auto_renew_enabled" in object_fields:
+                _set_key(body, "AutoRenewEnabled", object_fields["auto_renew_enabled"])
+            client.put_asset(asset.id, body)
+            written += sorted(object_fields)
+        if "tags" in changes:
+            if changes["tags"] is None:
+                client.delete_tags(asset.id)
+            else:
+                _write_tags(client, asset, changes["tags"])
+            written.append("tags")
+    except ApiError as error:
+        _name_what_was_written(error, written, sorted(field for field in changes if field not in written))
+        raise
     reread = client.get_asset(asset.id)
     now = managed_view(reread, wanted)
     for field, value in changes.items():

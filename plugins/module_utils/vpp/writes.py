@@ -189,7 +189,7 @@ class WriteRun:
                 submitted.append((batch, outcome))
                 self.events.append(submitted_record(outcome, path, batch))
             elif outcome == NOT_SENT:
-                self.not_sent.append(batch)
+                self.skip(batch)
             elif outcome.outcome_unknown:
                 unknown.append(batch)
             elif outcome.error_number in OVER_LIMIT_ERRORS and not rechunked:
@@ -197,13 +197,20 @@ class WriteRun:
             else:
                 self.failures.append(batch_failure(outcome.error_number, outcome.message, None, batch))
         if over_limit and self.stop_error is not None:
-            self.not_sent.extend(over_limit)
+            for batch in over_limit:
+                self.skip(batch)
         elif over_limit:
             items = [item for batch in over_limit for item in items_of(batch)]
             more_submitted, more_unknown = self.send(path, self.chunk(path, items, self.client.limits(refresh=True)), items_of, True)
             submitted += more_submitted
             unknown += more_unknown
         return submitted, unknown
+
+    def skip(self, batch: plan.Batch) -> None:
+        """A batch left unsent after a stop error: counted, and its pairs named in ``failures``."""
+        self.not_sent.append(batch)
+        reason = self.stop_error.message if self.stop_error is not None else "an earlier error"
+        self.failures.append(batch_failure(None, "not sent after: {0}".format(reason), None, batch))
 
     # -- waiting -------------------------------------------------------------------------------
 
@@ -284,7 +291,9 @@ class WriteRun:
             problems.append("{0} after Apple accepted {1} request(s); follow their events with "
                             "assetops.licensing.vpp_event_info".format(self.interruption.message, len(self.events)))
         if self.stop_error is not None:
-            problems.append("{0}; {1} request(s) not sent".format(self.stop_error.message, len(self.not_sent)))
+            # a revoked token stops the writes and interrupts the polling alike: say it once
+            said = self.interruption is not None and self.interruption.message == self.stop_error.message
+            problems.append("{0}{1} request(s) not sent".format("" if said else self.stop_error.message + "; ", len(self.not_sent)))
         if self.failures:
             numbers = sorted({str(failure["error_number"]) for failure in self.failures if failure["error_number"] is not None})
             problems.append("{0} failure(s){1}".format(len(self.failures), " (Apple error {0})".format(", ".join(numbers)) if numbers else ""))

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import decimal
 
+import httpx
 import pytest
 
+from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError
 from ansible_collections.assetops.licensing.plugins.module_utils.reseller.assets import (
     NOT_FOUND_HINT,
     AssetLookupError,
@@ -410,3 +412,61 @@ def test_an_empty_tags_object_counts_as_no_tags(build):
     fake = FakeReseller([dict(TAGGED, Tags=tags(7))])  # {"AssetId": 7, "CostCenter": null, ...}
     result, warnings = run(build, fake, tags={})
     assert fake.writes() == [] and result["changed"] is False and warnings == []
+
+
+# -- update_asset: writes that fail ----------------------------------------------------------------
+
+
+def _drop_the_answer_of_the_first_tags_post(fake):
+    """A ``before`` hook: the first tags POST is applied, then its connection breaks."""
+    dropped = []
+
+    def hook(entry):
+        if entry.method == "POST" and entry.path.endswith("/tags") and not dropped:
+            dropped.append(fake._assets(entry))  # pylint: disable=protected-access
+            raise httpx.RemoteProtocolError("connection closed before the answer")
+        return None
+
+    return hook
+
+
+def test_a_tags_post_whose_answer_was_lost_is_read_back_not_sent_again(build):
+    fake = FakeReseller([dict(TAGGED, Tags=None)])
+    fake.before = _drop_the_answer_of_the_first_tags_post(fake)
+    result, warnings = run(build, fake, tags={"owner": "me"})
+    assert [(entry.method, entry.path) for entry in fake.writes()] == [("POST", ASSETS_PATH + "7/tags")]
+    assert calls(fake)[-2:] == [("GET", ASSETS_PATH + "7"), ("GET", ASSETS_PATH + "7")]  # the check, then the re-read
+    assert result["changed"] is True and warnings == [] and result["asset"]["tags"] == dict(NO_TAGS, owner="me")
+
+
+def test_a_tags_post_that_failed_unapplied_is_sent_once_more_after_a_read(build):
+    fake = FakeReseller([dict(TAGGED, Tags=None)])
+    fake.faults.append(("POST", ASSETS_PATH + "7/tags", json_response(500, {"ErrorCode": "InternalServerError", "Message": "oops"})))
+    result, warnings = run(build, fake, tags={"owner": "me"})
+    assert [(entry.method, entry.path) for entry in fake.writes()] == [("POST", ASSETS_PATH + "7/tags")] * 2
+    assert result["changed"] is True and warnings == [] and result["asset"]["tags"] == dict(NO_TAGS, owner="me")
+
+
+def test_a_failed_write_names_the_fields_changed_and_not_changed(build):
+    fake = FakeReseller([TAGGED])
+    fake.faults.append(("PUT", ASSETS_PATH + "7/tags", json_response(400, {"ErrorCode": "BadRequest", "Message": "no"})))
+    with pytest.raises(ApiError) as raised:
+        run(build, fake, name="Renamed", auto_renew_enabled=False, tags={"owner": "new"})
+    message = raised.value.message
+    assert message.endswith("; changed: auto_renew_enabled, name; not changed: tags") and "\n" not in message
+    assert raised.value.details["changed_fields"] == ["auto_renew_enabled", "name"]
+    assert fake.assets[7]["Name"] == "Renamed" and fake.assets[7]["Tags"]["Owner"] == "O"
+
+
+def test_a_write_without_an_answer_says_its_outcome_is_unknown(build):
+    fake = FakeReseller([TAGGED])
+
+    def no_answer(entry):
+        if entry.method == "PUT":
+            raise httpx.ReadTimeout("no answer")
+        return None
+
+    fake.before = no_answer
+    with pytest.raises(ApiError) as raised:
+        run(build, fake, name="Renamed")
+    assert raised.value.message.endswith("; changed: nothing; outcome unknown: name")

@@ -187,11 +187,11 @@ def test_failed_pairs_a_user_batch_reads_client_user_ids():
 COMPLETE = {"eventStatus": "COMPLETE", "eventType": "ASSOCIATE", "numRequested": 1, "numCompleted": 1, "failures": []}
 
 
-def test_wait_first_look_after_1_5_s_then_doubling_up_to_poll_interval(build, clock):
+def test_wait_first_look_after_3_s_then_doubling_the_time_waited_up_to_poll_interval(build, clock):
     fake = location([])
     event = fake.add_event(COMPLETE, polls=6)
     statuses = build(fake).wait_for_events([event], 600, 10)
-    assert clock.sleeps == [1.5, 3, 6, 10, 10, 10]
+    assert clock.sleeps == [3, 3, 6, 10, 10, 10]  # looks at 3, 6, 12, 22, 32, 42 s
     assert statuses[event].event_status == "COMPLETE"
     assert fake.status_polls(event) == 6  # stopped as soon as it finished
 
@@ -208,7 +208,7 @@ def test_wait_stops_at_wait_timeout_with_the_event_pending(build, clock):
     event = fake.add_event(COMPLETE, polls=10 ** 6)
     statuses = build(fake).wait_for_events([event], 20, 10)
     assert statuses[event].event_status == "PENDING"
-    assert clock.sleeps == [1.5, 3, 6, 9.5]  # the last pause is cut to the deadline
+    assert clock.sleeps == [3, 3, 6, 8]  # the last pause is cut to the deadline
     assert sum(clock.sleeps) <= 20
     assert fake.status_polls(event) == 4
 
@@ -227,9 +227,29 @@ def test_wait_polls_several_events_side_by_side(build, clock):
     events = [fake.add_event(COMPLETE, polls=1), fake.add_event(failed, polls=2), fake.add_event(COMPLETE, polls=3)]
     statuses = build(fake).wait_for_events(events, 600, 30)
     assert [statuses[event].event_status for event in events] == ["COMPLETE", "FAILED", "COMPLETE"]
-    assert [fake.status_polls(event) for event in events] == [1, 2, 3]  # a finished event is not asked again
-    assert clock.sleeps == [1.5, 3, 6]  # one shared schedule, not one per event
+    # the last event is the sentinel; once it finished the others are asked side by side, and the
+    # one still pending becomes the sentinel; a finished event is not asked again
+    assert [fake.status_polls(event) for event in events] == [1, 2, 3]
+    assert clock.sleeps == [3, 3, 6, 12]  # one shared schedule, not one per event
     assert fake.max_in_flight >= 2
+
+
+def test_wait_asks_only_the_last_event_while_it_is_pending(build, clock):
+    fake = location([])
+    events = [fake.add_event(COMPLETE, polls=1) for _number in range(4)] + [fake.add_event(COMPLETE, polls=3)]
+    statuses = build(fake).wait_for_events(events, 600, 30)
+    assert all(statuses[event].event_status == "COMPLETE" for event in events)
+    assert [fake.status_polls(event) for event in events] == [1, 1, 1, 1, 3]  # 7 looks for 5 events, not 15
+    assert clock.sleeps == [3, 3, 6]
+
+
+def test_wait_timeout_asks_every_event_once(build, clock):
+    fake = location([])
+    events = [fake.add_event(COMPLETE, polls=10 ** 6) for _number in range(3)]
+    statuses = build(fake).wait_for_events(events, 5, 30)
+    assert [statuses[event].event_status for event in events] == ["PENDING"] * 3
+    assert clock.sleeps == [3, 2]
+    assert [fake.status_polls(event) for event in events] == [1, 1, 2]  # the sentinel, then everyone at the deadline
 
 
 # -- AssignmentRun: planning, check mode, idempotency -----------------------------------------------
@@ -426,7 +446,7 @@ def test_events_pending_past_the_deadline_are_named(build, clock):
     assert "1 event(s) still pending after wait_timeout: {0}".format(event["event_id"]) in result["error"]
     # neither done nor failed, but Apple accepted the write: it changes the location (as with wait: false)
     assert result["changes"] == [] and result["changed"] is True
-    assert sum(clock.sleeps) <= 20 and clock.sleeps[0] == 1.5
+    assert sum(clock.sleeps) <= 20 and clock.sleeps[0] == 3
 
 
 def test_wait_false_reports_submitted_events_without_polling(build, clock):
@@ -477,6 +497,33 @@ def test_token_error_stops_sending_in_parallel(build, clock):
     sent = len(fake.posts)
     assert 1 <= sent <= plan.MAX_PARALLEL_REQUESTS  # only those already in flight
     assert "{0} request(s) not sent".format(12 - sent) in result["error"]
+
+
+def test_token_revoked_after_an_accepted_write_is_reported_once(build, clock, monkeypatch):
+    monkeypatch.setattr(plan, "MAX_PARALLEL_REQUESTS", 1)
+    fake = small_location(maxSerialNumbers=2)
+
+    def revoke_after_the_first(fake, path, body):
+        if len(fake.posts) > 1:  # from the second POST on, every request meets a revoked token
+            fake.token = "a-newer-token"
+            fake._error = lambda status, number, message: revoked_token(fake, path, body)  # pylint: disable=protected-access
+            return revoked_token(fake, path, body)
+        return None
+
+    fake.before_post = revoke_after_the_first
+    result = assign(build(fake), clock, ["100"], serials=["S2", "S3", "S4", "S5", "S6"])  # 3 requests planned
+    assert len(fake.accepted) == 1 and len(fake.posts) == 2
+    message = result["error"]
+    assert message.count("Apple error 9625") == 2  # the stop and the failure count, not the explanation twice
+    assert message.count("the token was revoked") == 1
+    assert "after Apple accepted 1 request(s)" in message and "1 request(s) not sent" in message
+    assert "0 pair(s) assigned" in message and "\n" not in message
+    # the refused request and the one never sent are both named pair by pair
+    refused, unsent = sorted(result["failures"], key=lambda record: record["serial_numbers"])
+    assert (refused["error_number"], refused["serial_numbers"]) == (9625, ["S4", "S5"])
+    assert (unsent["error_number"], unsent["serial_numbers"], unsent["adam_ids"]) == (None, ["S6"], ["100"])
+    assert unsent["error_message"].startswith("not sent after: the token was revoked")
+    assert "2 failure(s) (Apple error 9625)" in message
 
 
 @pytest.mark.parametrize("lost", [httpx.ReadError, httpx.RemoteProtocolError])
@@ -625,7 +672,7 @@ def test_event_info_with_wait_all_finished(build, clock):
     events = [fake.add_event(COMPLETE, polls=3), fake.add_event(COMPLETE, polls=1)]
     result = event_info(build(fake, read_only=True), events, wait=True, wait_timeout=600, poll_interval=30)
     assert result["error"] is None and [e["event_status"] for e in result["events"]] == ["COMPLETE", "COMPLETE"]
-    assert clock.sleeps == [1.5, 3, 6]
+    assert clock.sleeps == [3, 3, 6]  # looks at 3, 6 and 12 s
 
 
 # -- known gaps -----------------------------------------------------------------------------------

@@ -1,0 +1,90 @@
+"""Input checks the bad-input catalogue asked for: adam ids, record ids, option combinations, clear type errors."""
+from __future__ import annotations
+
+import pytest
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.assetops.licensing.plugins.module_utils.module import (
+    CollectionModule,
+    InputError,
+    check_adam_ids,
+    check_positive_ids,
+)
+
+
+class Failed(Exception):
+    """fail_json was called; ``args[0]`` holds its keyword arguments."""
+
+
+@pytest.fixture
+def failures(monkeypatch):
+    def record(_module, msg, **kwargs):
+        raise Failed(dict(kwargs, msg=msg))
+    monkeypatch.setattr(AnsibleModule, "fail_json", record)
+
+
+@pytest.mark.parametrize("values", [None, [], ["361309726", "1"]])
+def test_adam_ids_of_digits_pass(values):
+    check_adam_ids("adam_ids", values)
+
+
+@pytest.mark.parametrize("value", ["Pages", "id361309726", "https://apps.apple.com/app/id361309726", "3613O9726", "-1", "1.5"])
+def test_anything_but_digits_is_not_an_adam_id(value):
+    with pytest.raises(InputError) as caught:
+        check_adam_ids("adam_ids", ["361309726", value])
+    message = str(caught.value)
+    assert message.startswith("adam_ids: {0!r} is not an adam id".format(value))
+    assert "digits" in message and "\n" not in message
+
+
+def test_record_ids_must_be_positive():
+    check_positive_ids({"id": 1, "reseller_customer_id": None}, ["id", "reseller_customer_id"])
+    for bad in (0, -4711):
+        with pytest.raises(InputError, match="^id must be a positive number, not {0}$".format(bad)):
+            check_positive_ids({"id": bad}, ["id"])
+
+
+def module_with_errors(params):
+    """A CollectionModule stand-in holding ansible-core's validation result for these parameters."""
+    module = CollectionModule.__new__(CollectionModule)
+    spec = {"tags": {"type": "dict", "options": {"owner": {"type": "str"}}}, "timeout": {"type": "float"}}
+    module.validation_result = ArgumentSpecValidator(spec).validate(params)
+    return module
+
+
+def test_a_bad_dict_option_is_named(failures):  # pylint: disable=unused-argument,redefined-outer-name
+    module = module_with_errors({"tags": "CC-4410"})
+    with pytest.raises(Failed) as caught:
+        module.fail_json(msg=module.validation_result.errors.msg)
+    assert caught.value.args[0]["msg"].startswith("argument 'tags' is of type str")
+
+
+def test_other_messages_are_left_alone(failures):  # pylint: disable=unused-argument,redefined-outer-name
+    module = module_with_errors({"timeout": "soon"})
+    with pytest.raises(Failed) as caught:
+        module.fail_json(msg=module.validation_result.errors.msg, changed=False)
+    assert caught.value.args[0] == {"msg": module.validation_result.errors.msg, "changed": False}
+    plain = CollectionModule.__new__(CollectionModule)  # no validation result at all
+    with pytest.raises(Failed) as caught:
+        plain.fail_json(msg="asset 7 not found")
+    assert caught.value.args[0]["msg"] == "asset 7 not found"
+
+
+def test_check_input_fails_before_the_client_is_built(failures):  # pylint: disable=unused-argument,redefined-outer-name
+    module = CollectionModule.__new__(CollectionModule)
+    module.params = {}
+    built = []
+
+    def build_client(read_only):
+        built.append(read_only)
+
+    module.build_client = build_client
+
+    def refuse():
+        raise InputError("purge_tags needs tags")
+
+    with pytest.raises(Failed) as caught:
+        module.run(lambda client: {}, check_input=refuse)
+    assert caught.value.args[0]["msg"] == "purge_tags needs tags"
+    assert built == []
