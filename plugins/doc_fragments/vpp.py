@@ -82,7 +82,10 @@ options:
   poll_interval:
     description:
       - Longest pause, in seconds, between two status checks of a pending event.
-      - The first check comes about 1.5 seconds after the request, and the pause doubles up to this value.
+      - The first check comes about 3 seconds after the request; each later pause is as long as the time
+        waited so far (checks at about 3, 6, 12, 24 seconds), up to this value.
+      - While several events are pending, only the last one submitted is checked; the others are checked
+        once it has finished.
     type: float
     default: 30
 """

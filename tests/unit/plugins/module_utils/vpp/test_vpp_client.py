@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import client as client_module
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import (
+    PACING_SAFETY,
+    AdaptivePacer,
     LimitsCache,
     VppClient,
     WriteBlockedError,
@@ -70,7 +72,7 @@ def test_limits_read_once_and_shared_through_the_cache(build, tmp_path):
     assert len(fake.requests_to("/service/config")) == 1
     second = build(fake)  # another task of the same run
     assert second.limits().max_assets == 20
-    assert second.transport.pacer.interval == pytest.approx(1.05 / 4)
+    assert second.transport.pacer.interval == pytest.approx(PACING_SAFETY / 4)
     assert len(fake.requests_to("/service/config")) == 1
 
 
@@ -157,8 +159,8 @@ def test_unwritable_cache_is_not_an_error(build, tmp_path):
     assert len(fake.requests_to("/service/config")) == 2
 
 
-@pytest.mark.parametrize("limits, interval", [({"maxRequestPerSecond": 5}, 1.05 / 5), ({"maxAssets": 25}, 1.05 / 15),
-                                              ({}, 1.05 / 15), ({"maxRequestPerSecond": 40}, 1.05 / 40)])
+@pytest.mark.parametrize("limits, interval", [({"maxRequestPerSecond": 5}, PACING_SAFETY / 5), ({"maxAssets": 25}, PACING_SAFETY / 15),
+                                              ({}, PACING_SAFETY / 15), ({"maxRequestPerSecond": 40}, PACING_SAFETY / 40)])
 def test_pacer_rate_from_max_request_per_second(build, limits, interval):
     client = build(FakeApple(TOKEN, limits=limits))
     client.limits()
@@ -170,7 +172,7 @@ def test_pacer_rate_from_the_cached_limits(build):
     build(fake).limits()
     cached_client = build(fake)
     cached_client.limits()
-    assert cached_client.transport.pacer.interval == pytest.approx(1.05 / 3)
+    assert cached_client.transport.pacer.interval == pytest.approx(PACING_SAFETY / 3)
     assert len(fake.requests_to("/service/config")) == 1
 
 
@@ -342,6 +344,33 @@ def test_walk_retries_a_throttled_page(build):
     items = build(fake, sleeps=sleeps, warnings=warnings).walk("/assets", {}, AssetsPage)
     assert len(items) == 9 and 3.0 in sleeps
     assert len(warnings) == 1 and "retry 1 of 2" in warnings[0]
+
+
+def test_a_429_widens_the_pacing_for_the_rest_of_the_run(build):
+    fake = FakeApple(TOKEN, assets=many_assets(9), page_size=3)
+    throttled = []
+
+    def throttle_once(_fake, _path, index):
+        if index == 2 and not throttled:
+            throttled.append(index)
+            return httpx.Response(429, json={"errorNumber": 9646})
+        return None
+
+    fake.before_page = throttle_once
+    client = build(fake)
+    before = client.transport.pacer.interval
+    assert len(client.walk("/assets", {}, AssetsPage)) == 9
+    assert client.transport.pacer.interval == pytest.approx(before * 1.25)
+
+
+def test_the_adaptive_pacer_widens_at_most_to_twice_its_start():
+    pacer = AdaptivePacer(15, sleep=lambda seconds: None)
+    assert pacer.interval == pytest.approx(PACING_SAFETY / 15)
+    for _number in range(10):
+        pacer.throttled()
+    assert pacer.interval == pytest.approx(2 * PACING_SAFETY / 15)
+    pacer.set_rate(5)  # fresh limits keep the widened spacing
+    assert pacer.interval == pytest.approx(2 * PACING_SAFETY / 5)
 
 
 def test_walk_of_an_empty_location(build):

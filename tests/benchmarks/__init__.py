@@ -1,0 +1,1 @@
+"""Benchmarks against the simulator with Apple-like settings (``make bench``)."""

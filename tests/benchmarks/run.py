@@ -1,0 +1,279 @@
+"""``make bench``: the collection against the simulator with Apple-like settings.
+
+    python -m tests.benchmarks.run [--only NAME ...] [--quick] [--no-report] [--out docs]
+
+Starts the simulator (15 requests/s per location enforced with 429, 100 ms per request, events that
+stay PENDING 3 s, pages of 1000), runs each scenario as a real ansible-playbook, and measures from
+the simulator's request log the requests per endpoint and the 429s, from a small callback plugin the
+time of the module task, and from an interpreter wrapper the peak memory (ru_maxrss) of each module
+process. Prints a table with PASS/FAIL against the targets and writes docs/benchmarks.md and
+docs/benchmarks.png. The exit status is 1 only when a scenario could not run (a failed playbook);
+a missed target is reported as FAIL in the table, not by the exit status.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+# pylint: disable=wrong-import-position
+from tests.simulator.control import SimulatorControl, SimulatorProcess  # noqa: E402
+from tests.utils.collections_root import make_collections_root  # noqa: E402
+
+COLLECTIONS_ROOT = make_collections_root()
+if str(COLLECTIONS_ROOT) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS_ROOT))
+
+from tests.benchmarks import report, scenarios  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+PLAYBOOKS = HERE / "playbooks"
+BIN = Path(sys.executable).parent
+ENDPOINT_OF = {"/service/config": "config", "/assets": "assets", "/assignments": "assignments", "/status": "status",
+               "/assets/associate": "writes", "/assets/disassociate": "writes", "/assets/revoke": "writes"}
+
+# Runs the real interpreter as a child and appends its peak resident memory (ru_maxrss, KiB on
+# Linux) and the module it ran to a log; written to the run's temporary folder.
+WRAPPER = '''#!{python}
+import json, os, sys, time
+started = time.monotonic()
+child = os.fork()
+if child == 0:
+    os.execv({python!r}, [{python!r}] + sys.argv[1:])
+_pid, status, usage = os.wait4(child, 0)
+module = next((os.path.basename(arg)[len("AnsiballZ_"):-3] for arg in sys.argv[1:] if "AnsiballZ_" in arg), "?")
+with open({log!r}, "a", encoding="utf-8") as stream:
+    stream.write(json.dumps({{"module": module, "maxrss_kib": usage.ru_maxrss, "seconds": time.monotonic() - started}}) + "\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+'''
+
+
+class Bench:
+    """One benchmark run: the simulator, a work folder, and the measurements."""
+
+    def __init__(self, sim: SimulatorControl, workdir: Path, tokens: Dict[str, str]):
+        self.sim = sim
+        self.workdir = workdir
+        self.tokens = tokens
+        self.memory_log = workdir / "memory.jsonl"
+        self.wrapper = workdir / "python-peak-memory"
+        self.wrapper.write_text(WRAPPER.format(python=sys.executable, log=str(self.memory_log)))
+        self.wrapper.chmod(0o755)
+        self.memory_log.touch()
+        self.last_seq = 0
+        self.localhost_inventory = workdir / "localhost.yml"
+        self.localhost_inventory.write_text(json.dumps({"all": {"hosts": {"localhost": {
+            "ansible_connection": "local", "ansible_python_interpreter": str(self.wrapper)}}}}))
+
+    def env(self, scenario: scenarios.Scenario, inventory: Path, timer_file: Path) -> Dict[str, str]:
+        cache = self.workdir / "cache" / scenario.name  # a cold limits cache for every scenario
+        cache.mkdir(parents=True, exist_ok=True)
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("VPP_", "ANSIBLE_"))}
+        env.update({
+            "PATH": "{0}{1}{2}".format(BIN, os.pathsep, os.environ.get("PATH", "")),
+            "VPP_TOKEN": self.tokens[scenario.location],
+            "VPP_API_URL": self.sim.vpp_url,
+            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_ROOT),
+            "ANSIBLE_INVENTORY": str(inventory),
+            "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
+            "ANSIBLE_CALLBACKS_ENABLED": "bench_timer",
+            "BENCH_TIMER_FILE": str(timer_file),
+            "ANSIBLE_FORKS": "25",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_DEPRECATION_WARNINGS": "0",
+            "ANSIBLE_LOCAL_TEMP": str(self.workdir / "tmp"),
+            "XDG_CACHE_HOME": str(cache),
+        })
+        return env
+
+    def onboarding_inventory(self, scenario: scenarios.Scenario) -> Path:
+        groups = scenario.variables["groups"]
+        children = {}
+        for group, spec in groups.items():
+            children[group] = {
+                "vars": {"device_onboarding_extra_apps": [{"adam_id": adam_id} for adam_id in spec["apps"]]},
+                "hosts": {host: {"device_onboarding_serial_number": serial} for host, serial in spec["hosts"]},
+            }
+        inventory = {"all": {
+            "hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": str(self.wrapper)}},
+            "children": {"devices": {
+                "vars": {"ansible_connection": "local", "ansible_python_interpreter": str(self.wrapper),
+                         "device_onboarding_apps": [{"adam_id": adam_id} for adam_id in scenario.variables["core"]]},
+                "children": children}}}}
+        path = self.workdir / "onboarding-inventory.yml"
+        path.write_text(json.dumps(inventory))  # JSON is YAML
+        return path
+
+    def run(self, scenario: scenarios.Scenario) -> Dict[str, Any]:
+        """Run one scenario's playbook and measure it."""
+        (self.workdir / "tmp").mkdir(exist_ok=True)
+        timer_file = self.workdir / "timer-{0}.json".format(scenario.name)
+        vars_file = self.workdir / "vars-{0}.json".format(scenario.name)
+        if scenario.name == "onboarding":
+            inventory = self.onboarding_inventory(scenario)
+            command = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / scenario.playbook)]
+        else:
+            inventory = self.localhost_inventory
+            vars_file.write_text(json.dumps(scenario.variables))
+            command = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / scenario.playbook), "-e", "@" + str(vars_file)]
+        memory_offset = self.memory_log.stat().st_size
+        started = time.monotonic()
+        done = subprocess.run(command, env=self.env(scenario, inventory, timer_file), cwd=self.workdir,
+                              capture_output=True, text=True, timeout=1200, check=False)
+        playbook_seconds = time.monotonic() - started
+        entries = self.sim.log(since=self.last_seq)
+        self.last_seq = max([self.last_seq] + [entry["seq"] for entry in entries])
+        with open(self.memory_log, encoding="utf-8") as stream:
+            stream.seek(memory_offset)
+            processes = [json.loads(line) for line in stream if line.strip()]
+        tasks = json.loads(timer_file.read_text()) if timer_file.exists() else []
+        return measure(scenario, done, playbook_seconds, entries, processes, tasks)
+
+
+def measure(scenario: scenarios.Scenario, done: subprocess.CompletedProcess, playbook_seconds: float,
+            entries: List[Dict[str, Any]], processes: List[Dict[str, Any]], tasks: List[Dict[str, Any]]) -> Dict[str, Any]:
+    requests = {endpoint: 0 for endpoint in scenarios.ENDPOINTS}
+    for entry in entries:
+        path = entry["path"].split("/mdm/v2", 1)[-1]
+        requests[ENDPOINT_OF.get(path, "other")] = requests.get(ENDPOINT_OF.get(path, "other"), 0) + 1
+    measured_tasks = [task for task in tasks if task["end"] is not None and not task["action"].endswith("debug")]
+    if scenario.name == "onboarding":  # the role as a whole: first task start to last task end
+        task_seconds = max(task["end"] for task in tasks if task["end"]) - min(task["start"] for task in tasks) if tasks else None
+    else:
+        task_seconds = sum(task["end"] - task["start"] for task in measured_tasks) if measured_tasks else None
+    module_processes = [process for process in processes if process["module"] != "?"]
+    return {
+        "name": scenario.name,
+        "ok": done.returncode == 0,
+        "returncode": done.returncode,
+        "output": "" if done.returncode == 0 else (done.stdout[-4000:] + "\n" + done.stderr[-2000:]),
+        "requests": requests,
+        "total": len(entries),
+        "too_many": sum(1 for entry in entries if entry["status"] == 429),
+        "peak_per_second": peak_per_second(entries),
+        "task_seconds": task_seconds,
+        "playbook_seconds": playbook_seconds,
+        "peak_mib": max((process["maxrss_kib"] for process in module_processes), default=0) / 1024.0,
+        "module_processes": len(module_processes),
+        "module_seconds": sum(process["seconds"] for process in module_processes),
+        "tasks": [{"task": task["task"], "seconds": (task["end"] or task["start"]) - task["start"]} for task in tasks],
+    }
+
+
+def peak_per_second(entries: List[Dict[str, Any]]) -> int:
+    """Most arrivals per location in any one-second window (what the rate limit counts)."""
+    peak = 0
+    by_location: Dict[Any, List[float]] = {}
+    for entry in entries:
+        if entry.get("uId"):
+            by_location.setdefault(entry["uId"], []).append(entry["time"])
+    for arrivals in by_location.values():
+        arrivals.sort()
+        first = 0
+        for last, arrival in enumerate(arrivals):
+            while arrivals[first] <= arrival - 1.0:
+                first += 1
+            peak = max(peak, last - first + 1)
+    return peak
+
+
+def update_readme(headline: str) -> bool:
+    """Replace the text between the README's bench:headline markers; False when they are missing."""
+    readme = REPO_ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- bench:headline -->\n", "<!-- /bench:headline -->"
+    if start not in text or end not in text:
+        return False
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    readme.write_text(before + start + headline + "\n" + end + after, encoding="utf-8")
+    return True
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.run", description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="run only scenarios whose name starts with NAME (repeatable), e.g. cold_assign, naive")
+    parser.add_argument("--quick", action="store_true", help="small sizes for a fast check (the report is not written)")
+    parser.add_argument("--no-report", action="store_true", help="print the table only; do not write docs/benchmarks.*")
+    parser.add_argument("--out", help="write benchmarks.md and benchmarks.png to this folder, also with --quick or --only "
+                                      "(a full run writes them to docs/ and renews the README headline)")
+    parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    parser.add_argument("--tasks", action="store_true", help="print the time of every task of each scenario")
+    return parser.parse_args(argv)
+
+
+def selected(all_scenarios: List[scenarios.Scenario], only: List[str]) -> List[scenarios.Scenario]:
+    if not only:
+        return all_scenarios
+    chosen = [scenario for scenario in all_scenarios if any(scenario.name.startswith(prefix) for prefix in only)]
+    # the idempotent re-run needs the cold assign before it
+    if any(scenario.name == "idempotent" for scenario in chosen) and not any(scenario.name == "cold_assign" for scenario in chosen):
+        chosen.insert(0, next(scenario for scenario in all_scenarios if scenario.name == "cold_assign"))
+    return chosen
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    sizes = scenarios.QUICK if args.quick else scenarios.FULL
+    seed, all_scenarios = scenarios.build(sizes)
+    chosen = selected(all_scenarios, args.only)
+    if args.list:
+        for scenario in all_scenarios:
+            print("{0:<28} {1}".format(scenario.name, scenario.title))
+        return 0
+    started = time.monotonic()
+    results: Dict[str, Dict[str, Any]] = {}
+    workdir = Path(tempfile.mkdtemp(prefix="assetops-bench-"))
+    try:
+        seed_file = workdir / "seed.json"
+        seed_file.write_text(json.dumps(seed))
+        print("==> bench: {0} scenario(s), simulator: {1:.0f} ms per request, {2} requests/s per location (429 above), "
+              "events {3:.0f} s, pages of {4}".format(len(chosen), scenarios.LATENCY_SECONDS * 1000, scenarios.RATE,
+                                                      scenarios.EVENT_SECONDS, scenarios.PAGE_SIZE), flush=True)
+        with SimulatorProcess(seed_file, page_size=scenarios.PAGE_SIZE, latency_ms=scenarios.LATENCY_SECONDS * 1000,
+                              event_seconds=scenarios.EVENT_SECONDS, rate_limit=True, max_requests=1000000) as sim:
+            bench = Bench(sim, workdir, sim.tokens())
+            for scenario in chosen:
+                result = bench.run(scenario)
+                results[scenario.name] = result
+                print(report.progress_line(scenario, result), flush=True)
+                for task in result["tasks"] if args.tasks else ():
+                    print("        {0:7.2f} s  {1}".format(task["seconds"], task["task"]), flush=True)
+                if not result["ok"]:
+                    print(result["output"], flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    elapsed = time.monotonic() - started
+    summary = report.Summary(sizes, chosen, results, elapsed, quick=args.quick)
+    print()
+    print(summary.console_table())
+    full_run = not args.quick and not args.no_report and not args.only
+    if full_run or args.out:
+        out = Path(args.out) if args.out else REPO_ROOT / "docs"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "benchmarks.md").write_text(summary.markdown())
+        summary.plot(out / "benchmarks.png")
+        print("==> bench: wrote {0} and {1}".format(out / "benchmarks.md", out / "benchmarks.png"))
+        headline = summary.headline()
+        if headline and full_run and update_readme(headline):
+            print("==> bench: README.md quotes the new headline")
+    failed = [name for name, result in results.items() if not result["ok"]]
+    print("==> bench: {0} scenario(s) in {1:.0f} s{2}".format(len(results), elapsed, "; FAILED to run: " + ", ".join(failed) if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

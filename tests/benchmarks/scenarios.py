@@ -1,0 +1,240 @@
+"""The benchmark scenarios: the seed they need, what each runs, and its lower bounds.
+
+Every scenario has its own location in one generated seed, so each starts from a known state and
+has its own rate-limit budget. Bounds are computed from the sizes here and Apple's limits, with
+plan.request_lower_bound for the writes; they are what no client can go below, not what ours does.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, List
+
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment
+
+# Apple-like simulator settings. Apple pages "on the order of several hundred" records and shows 549,
+# 999 and 1000 in its examples; 1000 is taken (the bounds scale with it the same way for any size).
+PAGE_SIZE = 1000
+LATENCY_SECONDS = 0.1
+EVENT_SECONDS = 3.0
+RATE = 15  # maxRequestPerSecond, enforced by the simulator with 429
+LIMITS = {"max_assets": 25, "max_serial_numbers": 1000, "max_revoke_serial_numbers": 100}
+ENDPOINTS = ("config", "assets", "assignments", "writes", "status")
+
+
+@dataclass
+class Sizes:
+    """The sizes of one benchmark run (full, or --quick for a fast check)."""
+
+    devices: int = 2000
+    apps: int = 25
+    held_apps: int = 20
+    revoke_devices: int = 1000
+    assets: int = 5000
+    assignment_sizes: List[int] = field(default_factory=lambda: [25000, 50000, 100000])
+    onboarding_hosts: int = 2000
+    series: List[int] = field(default_factory=lambda: [25, 50, 100, 2000])
+    naive: List[int] = field(default_factory=lambda: [25, 50, 100])
+    series_apps: int = 5
+
+
+QUICK = Sizes(devices=200, revoke_devices=100, assets=1000, assignment_sizes=[5000, 10000, 20000], onboarding_hosts=200,
+              series=[10, 20, 40, 200], naive=[10, 20, 40])
+FULL = Sizes()
+
+# Onboarding: apps every device gets, and three groups with their own extra apps (share of the hosts).
+CORE_APPS = 6
+GROUPS = {"grade5": 0.4, "grade6": 0.4, "lab": 0.2}
+EXTRA_APPS_PER_GROUP = 3
+
+
+def ceil_div(count: int, size: int) -> int:
+    return -(-count // size)
+
+
+def serials(prefix: str, count: int) -> List[str]:
+    """What the simulator's generate rules produce: prefix + 6 digits, from 1."""
+    return ["{0}{1:06d}".format(prefix, number) for number in range(1, count + 1)]
+
+
+def adam_ids(start: int, count: int) -> List[str]:
+    return [str(start + offset) for offset in range(count)]
+
+
+@dataclass
+class Scenario:
+    """One measured run: a playbook, its variables, the location, and the bounds."""
+
+    name: str
+    title: str
+    location: str
+    playbook: str
+    variables: Dict[str, Any]
+    bound: Dict[str, int]
+    chain: int  # requests that must follow one another (each waits for the one before)
+    events: bool  # whether Apple's event time is part of the run
+    module: str = ""
+    devices: int = 0
+    kind: str = "main"  # main | floor | memory | series | naive
+
+    @property
+    def bound_requests(self) -> int:
+        return sum(self.bound.values())
+
+    @property
+    def time_bound(self) -> float:
+        """max(requests / rate, latency chain) plus the event time when the run waits for events."""
+        return max(self.bound_requests / float(RATE), self.chain * LATENCY_SECONDS) + (EVENT_SECONDS if self.events else 0.0)
+
+
+def location(name: str, number: int, assets: List[Dict[str, Any]], assignments: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {"name": name, "uId": str(9100000000000000 + number), "countryCode": "US",
+            "token": {"token": "bench-location-{0:02d}".format(number), "expiresInDays": 300, "orgName": "Benchmark"},
+            "assets": [], "generate": {"assets": assets, "assignments": assignments}}
+
+
+def app_rule(start: int, count: int, total: int) -> Dict[str, Any]:
+    return {"count": count, "adamIdStart": start, "totalCount": total, "productType": "App"}
+
+
+def write_bound(app_ids: List[str], devices: List[str]) -> int:
+    pairs = plan.desired_pairs([(adam_id, "STDQ") for adam_id in app_ids], devices)
+    return plan.request_lower_bound(pairs, LIMITS["max_assets"], {Assignment.SERIAL: LIMITS["max_serial_numbers"]})
+
+
+def onboarding_groups(hosts: int) -> Dict[str, Dict[str, Any]]:
+    """group -> {"apps": its extra apps, "hosts": [(name, serial)]}; the core apps are 850000001..6."""
+    groups, number = {}, 0
+    for index, (group, share) in enumerate(GROUPS.items()):
+        count = hosts - number if index == len(GROUPS) - 1 else int(hosts * share)
+        extra = adam_ids(850000101 + index * 10, EXTRA_APPS_PER_GROUP)
+        members = [("{0}-{1:05d}".format(group, offset + 1), "ONB{0:06d}".format(number + offset + 1)) for offset in range(count)]
+        groups[group] = {"apps": extra, "hosts": members}
+        number += count
+    return groups
+
+
+def build(sizes: Sizes) -> tuple:
+    """(seed, scenarios) for these sizes."""
+    locations: List[Dict[str, Any]] = []
+    scenarios: List[Scenario] = []
+    devices = sizes.devices
+
+    # the fixed cost of a module task, for reading the times below
+    locations.append(location("Floor", 13, [app_rule(890000001, 1, 10)], []))
+    scenarios.append(Scenario(
+        "module_floor", "module task that sends no request", "Floor", "floor.yml", {},
+        {"config": 0, "assets": 0, "assignments": 0, "writes": 0, "status": 0},
+        chain=0, events=False, module="vpp_assignment_info", kind="floor"))
+
+    # cold assign and its idempotent re-run
+    cold_apps = adam_ids(810000001, sizes.apps)
+    cold_serials = ["COLD{0:06d}".format(number) for number in range(1, devices + 1)]
+    locations.append(location("Cold assign", 1, [app_rule(810000001, sizes.apps, devices)], []))
+    cold_vars = {"bench_adam_ids": cold_apps, "bench_serials": cold_serials}
+    writes = write_bound(cold_apps, cold_serials)
+    scenarios.append(Scenario(
+        "cold_assign", "cold assign: {0} apps to {1} devices".format(sizes.apps, devices), "Cold assign", "assign.yml", cold_vars,
+        # assignedCount 0 on every asset (from the assets page) proves nobody holds them: no assignment read
+        {"config": 1, "assets": ceil_div(sizes.apps, PAGE_SIZE), "assignments": 0, "writes": writes, "status": writes},
+        chain=4, events=True, module="vpp_assignment", devices=devices))
+    held = sizes.apps * devices
+    scenarios.append(Scenario(
+        "idempotent", "idempotent re-run of it", "Cold assign", "assign.yml", cold_vars,
+        # the cheapest exact read of who holds the apps: per-asset pages, the full walk or per device
+        {"config": 1, "assets": 1, "assignments": min(ceil_div(held, PAGE_SIZE), sizes.apps * ceil_div(devices, PAGE_SIZE), devices),
+         "writes": 0, "status": 0},
+        chain=4, events=False, module="vpp_assignment", devices=devices))
+
+    # add apps to devices that hold some already
+    add_apps = adam_ids(820000001, sizes.apps)
+    add_serials = serials("ADD", devices)
+    locations.append(location("Add apps", 2, [app_rule(820000001, sizes.apps, devices)],
+                              [{"adamId": adam_id, "serialPrefix": "ADD", "count": devices} for adam_id in add_apps[:sizes.held_apps]]))
+    held = sizes.held_apps * devices
+    writes = write_bound(add_apps[sizes.held_apps:], add_serials)
+    scenarios.append(Scenario(
+        "add_apps", "add {0} apps to {1} devices holding {2}".format(sizes.apps - sizes.held_apps, devices, sizes.held_apps),
+        "Add apps", "assign.yml", {"bench_adam_ids": add_apps, "bench_serials": add_serials},
+        {"config": 1, "assets": 1, "assignments": min(ceil_div(held, PAGE_SIZE), sizes.held_apps * ceil_div(devices, PAGE_SIZE), devices),
+         "writes": writes, "status": writes},
+        chain=6, events=True, module="vpp_assignment", devices=devices))
+
+    # revoke: half of the devices of a location go; each holds five apps
+    revoke_apps = 5
+    keep = sizes.revoke_devices
+    locations.append(location("Revoke", 3, [app_rule(830000001, revoke_apps, sizes.revoke_devices + keep)],
+                              [{"adamId": adam_id, "serialPrefix": prefix, "count": count}
+                               for adam_id in adam_ids(830000001, revoke_apps)
+                               for prefix, count in (("REV", sizes.revoke_devices), ("KEEP", keep))]))
+    held = revoke_apps * (sizes.revoke_devices + keep)
+    writes = ceil_div(sizes.revoke_devices, LIMITS["max_revoke_serial_numbers"])
+    scenarios.append(Scenario(
+        "revoke", "revoke {0} devices".format(sizes.revoke_devices), "Revoke", "revoke.yml",
+        {"bench_serials": serials("REV", sizes.revoke_devices)},
+        # what the devices hold (walk vs one query per device), then whether those assets are revocable
+        {"config": 1, "assets": 1, "assignments": min(ceil_div(held, PAGE_SIZE), sizes.revoke_devices), "writes": writes, "status": writes},
+        chain=6, events=True, module="vpp_revoke", devices=sizes.revoke_devices))
+
+    # vpp_asset_info over many assets
+    locations.append(location("Many assets", 4, [app_rule(840000001, sizes.assets, 10)], []))
+    scenarios.append(Scenario(
+        "asset_info", "vpp_asset_info, {0} assets".format(sizes.assets), "Many assets", "asset_info.yml", {},
+        {"config": 1, "assets": ceil_div(sizes.assets, PAGE_SIZE), "assignments": 0, "writes": 0, "status": 0},
+        chain=3, events=False, module="vpp_asset_info"))
+
+    # vpp_assignment_info at three sizes: 1000 devices holding 25, 50, 100 apps
+    for number, total in enumerate(sizes.assignment_sizes):
+        apps = max(1, total // 1000)
+        start = 860000001 + number * 1000
+        name = "Assignments {0}".format(total)
+        locations.append(location(name, 5 + number, [app_rule(start, apps, 1000)],
+                                  [{"adamId": adam_id, "serialPrefix": "BIG", "count": total // apps} for adam_id in adam_ids(start, apps)]))
+        scenarios.append(Scenario(
+            "assignment_info_{0}".format(total), "vpp_assignment_info, {0:,} assignments".format(total), name, "assignment_info.yml", {},
+            {"config": 1, "assets": 0, "assignments": ceil_div(total, PAGE_SIZE), "writes": 0, "status": 0},
+            chain=3, events=False, module="vpp_assignment_info",
+            kind="main" if number == len(sizes.assignment_sizes) - 1 else "memory"))
+
+    # the onboarding role over an inventory
+    groups = onboarding_groups(sizes.onboarding_hosts)
+    core = adam_ids(850000001, CORE_APPS)
+    locations.append(location("Onboarding", 10, [app_rule(850000001, CORE_APPS, sizes.onboarding_hosts)]
+                              + [app_rule(int(group["apps"][0]), EXTRA_APPS_PER_GROUP, sizes.onboarding_hosts) for group in groups.values()], []))
+    pairs = set()
+    for group in groups.values():
+        pairs |= plan.desired_pairs([(adam_id, "STDQ") for adam_id in core + group["apps"]], [serial for _host, serial in group["hosts"]])
+    writes = plan.request_lower_bound(pairs, LIMITS["max_assets"], {Assignment.SERIAL: LIMITS["max_serial_numbers"]})
+    scenarios.append(Scenario(
+        "onboarding", "device_onboarding role, {0} hosts".format(sizes.onboarding_hosts), "Onboarding", "onboard.yml",
+        {"groups": groups, "core": core},
+        # one assets page (licenses), one assignments page (shows nobody holds anything yet), the writes, one look per event
+        {"config": 1, "assets": 1, "assignments": 1, "writes": writes, "status": writes},
+        chain=5, events=True, module="role", devices=sizes.onboarding_hosts))
+
+    # ours against the naive playbook, same work: a few apps to N devices
+    locations.append(location("Naive", 12, [app_rule(880000001, sizes.series_apps, 10 * max(sizes.series))], []))
+    for number, count in enumerate(sizes.series):
+        apps = adam_ids(870000001, sizes.series_apps)
+        found = ["S{0}X{1:06d}".format(count, index) for index in range(1, count + 1)]
+        name = "Series {0}".format(count)  # a fresh location for each size: nobody holds the apps yet
+        locations.append(location(name, 20 + number, [app_rule(870000001, sizes.series_apps, count)], []))
+        writes = write_bound(apps, found)
+        scenarios.append(Scenario(
+            "ours_{0}".format(count), "ours: {0} apps to {1} devices".format(sizes.series_apps, count), name, "assign.yml",
+            {"bench_adam_ids": apps, "bench_serials": found},
+            {"config": 1, "assets": 1, "assignments": 0, "writes": writes, "status": writes},
+            chain=4, events=True, module="vpp_assignment", devices=count, kind="series"))
+    for count in sizes.naive:
+        apps = adam_ids(880000001, sizes.series_apps)
+        found = ["N{0}X{1:06d}".format(count, number) for number in range(1, count + 1)]
+        scenarios.append(Scenario(
+            "naive_{0}".format(count), "naive uri loop: {0} apps to {1} devices".format(sizes.series_apps, count), "Naive", "naive.yml",
+            {"bench_adam_ids": apps, "bench_serials": found, "bench_assets": [{"adamId": adam_id} for adam_id in apps]},
+            {"config": 0, "assets": 0, "assignments": 0, "writes": math.ceil(count / LIMITS["max_serial_numbers"]), "status": 1},
+            chain=2, events=True, module="uri", devices=count, kind="naive"))
+
+    seed = {"settings": {"eventSeconds": EVENT_SECONDS, "pageSize": PAGE_SIZE, "latencyMs": LATENCY_SECONDS * 1000, "rateLimit": True},
+            "vpp": {"locations": locations}}
+    return seed, scenarios
