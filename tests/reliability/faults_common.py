@@ -163,3 +163,33 @@ class Bounds:
     def describe(self) -> str:
         parts = ["each request at most {0} times in a row".format(self.max_attempts), "run under {0:g} s".format(self.max_seconds)]
         return "; ".join(parts + list(self.extra))
+
+
+@dataclass(frozen=True)
+class FaultCase:
+    """One row of a fault table: an operation under a fault, and the outcome asserted. The test modules
+    subclass it with what their API needs."""
+
+    operation: str
+    fault: str  # what is injected, for the report
+    rules: Tuple[Dict[str, Any], ...]
+    outcome: str  # "converges" or "fails"
+    patterns: Tuple[str, ...] = ()  # what the one-line message must name (fails)
+    options: Dict[str, Any] = field(default_factory=dict)  # added to the common options
+    max_seconds: float = 20.0
+    min_retry_wait: Optional[Tuple[int, float]] = None  # (status, seconds): a retry after it waited at least this long
+    lasting: bool = False  # the fault never ends: the write is sent exactly retries + 1 times, then given up
+
+    @property
+    def retries(self) -> int:
+        return int(self.options.get("retries", RETRIES))
+
+    @property
+    def id(self) -> str:
+        return "{0}-{1}".format(self.operation, re.sub(r"[^a-z0-9]+", "-", self.fault.lower()).strip("-")[:40])
+
+    def bounds_with(self, *extra: str) -> Bounds:
+        """The bounds of this case; ``extra`` names what the module's own checks add."""
+        if self.min_retry_wait:
+            extra = ("the retry after a {0} waits at least {1:g} s".format(*self.min_retry_wait),) + extra
+        return Bounds(max_attempts=self.retries + 1, max_seconds=self.max_seconds, extra=extra)

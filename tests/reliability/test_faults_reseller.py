@@ -14,15 +14,14 @@ under its time bound. A PUT carries the whole object, so sending it again is har
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
 from tests.reliability import report
 from tests.reliability.faults_common import (
-    RETRIES, TIMEOUT, Bounds, brief_log, longest_refused_streak, matches_all, one_line, retry_gaps, run_case,
+    RETRIES, TIMEOUT, Bounds, FaultCase, brief_log, longest_refused_streak, matches_all, one_line, retry_gaps, run_case,
 )
 
 pytestmark = pytest.mark.reliability
@@ -60,26 +59,11 @@ OPERATIONS = {
 
 
 @dataclass(frozen=True)
-class Case:
-    operation: str
-    fault: str
-    rules: Tuple[Dict[str, Any], ...]
-    outcome: str  # "converges" or "fails"
-    patterns: Tuple[str, ...] = ()
+class Case(FaultCase):
+    """One row: a reseller_asset operation under a fault."""
+
     logins: Optional[int] = None  # token requests the first run must make
-    options: Dict[str, Any] = field(default_factory=dict)
-    max_seconds: float = 20.0
-    min_retry_wait: Optional[Tuple[int, float]] = None
     changed_fields: Tuple[str, ...] = ()  # fails: the fields the simulator must show changed (the others must be unchanged)
-    lasting: bool = False  # the fault never ends: the PUT must be sent exactly retries + 1 times, then given up
-
-    @property
-    def retries(self) -> int:
-        return int(self.options.get("retries", RETRIES))
-
-    @property
-    def id(self) -> str:
-        return "{0}-{1}".format(self.operation, re.sub(r"[^a-z0-9]+", "-", self.fault.lower()).strip("-")[:40])
 
     def rules_for(self) -> List[Dict[str, Any]]:
         operation = OPERATIONS[self.operation]
@@ -89,13 +73,11 @@ class Case:
     @property
     def bounds(self) -> Bounds:
         extra: Tuple[str, ...] = ()
-        if self.min_retry_wait:
-            extra += ("the retry after a {0} waits at least {1:g} s".format(*self.min_retry_wait),)
         if self.logins is not None:
             extra += ("{0} token request(s)".format(self.logins),)
         if self.lasting:
             extra += ("retries {0}: the PUT sent exactly {1} times".format(self.retries, self.retries + 1),)
-        return Bounds(max_attempts=self.retries + 1, max_seconds=self.max_seconds, extra=extra)
+        return self.bounds_with(*extra)
 
 
 UNAUTHORIZED = {"kind": "status", "status": 401, "errorNumber": "Unauthorized"}

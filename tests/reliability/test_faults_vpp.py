@@ -19,13 +19,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Sequence, Set, Tuple
 
 import pytest
 
 from tests.reliability import report
 from tests.reliability.faults_common import (
-    RETRIES, TIMEOUT, Bounds, CaseRun, brief_log, longest_refused_streak, matches_all, one_line, request_key, retry_gaps, run_case,
+    RETRIES, TIMEOUT, Bounds, CaseRun, FaultCase, brief_log, longest_refused_streak, matches_all, one_line, request_key, retry_gaps, run_case,
 )
 
 pytestmark = pytest.mark.reliability
@@ -66,41 +66,20 @@ WRITE = "{write}"  # in a rule's path: the operation's write endpoint
 
 
 @dataclass(frozen=True)
-class Case:
-    """One row: an operation under a fault, and the outcome asserted."""
+class Case(FaultCase):
+    """One row: an Apple write operation under a fault."""
 
-    operation: str
-    fault: str  # what is injected, for the report
-    rules: Tuple[Dict[str, Any], ...]
-    outcome: str  # "converges" or "fails"
-    patterns: Tuple[str, ...] = ()  # what the one-line message must name (fails)
     settings: Dict[str, Any] = field(default_factory=dict)
     inputs: Dict[str, Any] = field(default_factory=dict)  # replaces the operation's own targets and assets
-    options: Dict[str, Any] = field(default_factory=dict)  # added to the common options
-    max_seconds: float = 20.0
-    min_retry_wait: Optional[Tuple[int, float]] = None  # (status, seconds): a retry after it waited at least this long
     walk_grows: bool = False  # the first run must have read the walk's new last page and read page 0 again
-    lasting: bool = False  # the fault never ends: every write must be sent exactly retries + 1 times, then given up
-
-    @property
-    def retries(self) -> int:
-        return int(self.options.get("retries", RETRIES))
-
-    @property
-    def id(self) -> str:
-        return "{0}-{1}".format(self.operation, re.sub(r"[^a-z0-9]+", "-", self.fault.lower()).strip("-")[:40])
 
     def rules_for(self) -> List[Dict[str, Any]]:
         return [dict(rule, path=rule["path"].replace(WRITE, WRITE_PATHS[self.operation])) for rule in self.rules]
 
     @property
     def bounds(self) -> Bounds:
-        extra: Tuple[str, ...] = ()
-        if self.min_retry_wait:
-            extra = ("the retry after a {0} waits at least {1:g} s".format(*self.min_retry_wait),)
-        if self.lasting:
-            extra = ("retries {0}: each write sent exactly {1} times".format(self.retries, self.retries + 1),)
-        return Bounds(max_attempts=self.retries + 1, max_seconds=self.max_seconds, extra=extra)
+        lasting = ("retries {0}: each write sent exactly {1} times".format(self.retries, self.retries + 1),)
+        return self.bounds_with(*(lasting if self.lasting else ()))
 
 
 def _storm(operation: str) -> Case:
