@@ -135,13 +135,14 @@ def build(sizes: Sizes) -> tuple:
     cold_vars = {"bench_adam_ids": cold_apps, "bench_serials": cold_serials}
     writes = write_bound(cold_apps, cold_serials)
     scenarios.append(Scenario(
-        "cold_assign", "cold assign: {0} apps to {1} devices".format(sizes.apps, devices), "Cold assign", "assign.yml", cold_vars,
+        "cold_assign", "cold assign: {0} apps to {1} devices".format(sizes.apps, devices), "Cold assign", "assign.yml",
+        dict(cold_vars, bench_expect=sizes.apps * devices),
         # assignedCount 0 on every asset (from the assets page) proves nobody holds them: no assignment read
         {"config": 1, "assets": ceil_div(sizes.apps, PAGE_SIZE), "assignments": 0, "writes": writes, "status": writes},
         chain=4, events=True, module="vpp_assignment", devices=devices))
     held = sizes.apps * devices
     scenarios.append(Scenario(
-        "idempotent", "idempotent re-run of it", "Cold assign", "assign.yml", cold_vars,
+        "idempotent", "idempotent re-run of it", "Cold assign", "assign.yml", dict(cold_vars, bench_expect=0),
         # the cheapest exact read of who holds the apps: per-asset pages, the full walk or per device
         {"config": 1, "assets": 1, "assignments": min(ceil_div(held, PAGE_SIZE), sizes.apps * ceil_div(devices, PAGE_SIZE), devices),
          "writes": 0, "status": 0},
@@ -156,7 +157,8 @@ def build(sizes: Sizes) -> tuple:
     writes = write_bound(add_apps[sizes.held_apps:], add_serials)
     scenarios.append(Scenario(
         "add_apps", "add {0} apps to {1} devices holding {2}".format(sizes.apps - sizes.held_apps, devices, sizes.held_apps),
-        "Add apps", "assign.yml", {"bench_adam_ids": add_apps, "bench_serials": add_serials},
+        "Add apps", "assign.yml",
+        {"bench_adam_ids": add_apps, "bench_serials": add_serials, "bench_expect": (sizes.apps - sizes.held_apps) * devices},
         {"config": 1, "assets": 1, "assignments": min(ceil_div(held, PAGE_SIZE), sizes.held_apps * ceil_div(devices, PAGE_SIZE), devices),
          "writes": writes, "status": writes},
         chain=6, events=True, module="vpp_assignment", devices=devices))
@@ -172,7 +174,7 @@ def build(sizes: Sizes) -> tuple:
     writes = ceil_div(sizes.revoke_devices, LIMITS["max_revoke_serial_numbers"])
     scenarios.append(Scenario(
         "revoke", "revoke {0} devices".format(sizes.revoke_devices), "Revoke", "revoke.yml",
-        {"bench_serials": serials("REV", sizes.revoke_devices)},
+        {"bench_serials": serials("REV", sizes.revoke_devices), "bench_expect": revoke_apps * sizes.revoke_devices},
         # what the devices hold (walk vs one query per device), then whether those assets are revocable
         {"config": 1, "assets": 1, "assignments": min(ceil_div(held, PAGE_SIZE), sizes.revoke_devices), "writes": writes, "status": writes},
         chain=6, events=True, module="vpp_revoke", devices=sizes.revoke_devices))
@@ -180,7 +182,7 @@ def build(sizes: Sizes) -> tuple:
     # vpp_asset_info over many assets
     locations.append(location("Many assets", 4, [app_rule(840000001, sizes.assets, 10)], []))
     scenarios.append(Scenario(
-        "asset_info", "vpp_asset_info, {0} assets".format(sizes.assets), "Many assets", "asset_info.yml", {},
+        "asset_info", "vpp_asset_info, {0} assets".format(sizes.assets), "Many assets", "asset_info.yml", {"bench_expect": sizes.assets},
         {"config": 1, "assets": ceil_div(sizes.assets, PAGE_SIZE), "assignments": 0, "writes": 0, "status": 0},
         chain=3, events=False, module="vpp_asset_info"))
 
@@ -192,7 +194,8 @@ def build(sizes: Sizes) -> tuple:
         locations.append(location(name, 5 + number, [app_rule(start, apps, 1000)],
                                   [{"adamId": adam_id, "serialPrefix": "BIG", "count": total // apps} for adam_id in adam_ids(start, apps)]))
         scenarios.append(Scenario(
-            "assignment_info_{0}".format(total), "vpp_assignment_info, {0:,} assignments".format(total), name, "assignment_info.yml", {},
+            "assignment_info_{0}".format(total), "vpp_assignment_info, {0:,} assignments".format(total), name, "assignment_info.yml",
+            {"bench_expect": apps * (total // apps)},
             {"config": 1, "assets": 0, "assignments": ceil_div(total, PAGE_SIZE), "writes": 0, "status": 0},
             chain=3, events=False, module="vpp_assignment_info",
             kind="main" if number == len(sizes.assignment_sizes) - 1 else "memory"))
@@ -223,7 +226,7 @@ def build(sizes: Sizes) -> tuple:
         writes = write_bound(apps, found)
         scenarios.append(Scenario(
             "ours_{0}".format(count), "ours: {0} apps to {1} devices".format(sizes.series_apps, count), name, "assign.yml",
-            {"bench_adam_ids": apps, "bench_serials": found},
+            {"bench_adam_ids": apps, "bench_serials": found, "bench_expect": sizes.series_apps * count},
             {"config": 1, "assets": 1, "assignments": 0, "writes": writes, "status": writes},
             chain=4, events=True, module="vpp_assignment", devices=count, kind="series"))
     for count in sizes.naive:
