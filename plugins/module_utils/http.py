@@ -141,8 +141,10 @@ class RequestPacer:
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
+        self._start_safety = safety
         self._safety = safety
         self._next_slot = 0.0
+        self._rate: Optional[float] = None
         self._interval = 0.0
         self.set_rate(rate)
 
@@ -152,7 +154,15 @@ class RequestPacer:
 
     def set_rate(self, rate: Optional[float]) -> None:
         # A small safety margin keeps arrival jitter on the wire from crowding a window.
+        self._rate = rate
         self._interval = (self._safety / float(rate)) if rate else 0.0
+
+    def throttled(self) -> None:
+        """An HTTP 429: the server counted our requests closer together than they were sent. The rest of
+        the run is spaced a quarter wider each time, at most twice the starting spacing."""
+        with self._lock:
+            self._safety = min(self._safety * 1.25, self._start_safety * 2)
+            self.set_rate(self._rate)
 
     def wait(self) -> None:
         if not self._interval:
@@ -355,6 +365,8 @@ class Transport:
                 error = self._transport_error(exc, method, path, idempotent)
                 retry_after = None
             else:
+                if response.status_code == 429:
+                    self.pacer.throttled()
                 body = _decode_body(response, self.exact_decimals)
                 error = self.error_parser(response, body)
                 if error is None:

@@ -188,6 +188,12 @@ class FaultCase:
     def id(self) -> str:
         return "{0}-{1}".format(self.operation, re.sub(r"[^a-z0-9]+", "-", self.fault.lower()).strip("-")[:40])
 
+    def outcome_text(self, converges: str) -> str:
+        """The outcome column: ``converges`` as given, or the patterns a failure's one line must name."""
+        if self.outcome == "converges":
+            return converges
+        return "fails, one line naming " + ", ".join("`{0}`".format(pattern.replace("\\", "")) for pattern in self.patterns)
+
     def bounds_with(self, *extra: str) -> Bounds:
         """The bounds of this case; ``extra`` names what the module's own checks add."""
         if self.min_retry_wait:

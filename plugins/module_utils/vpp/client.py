@@ -57,28 +57,6 @@ FIRST_STATUS_LOOK_SECONDS = 3.0
 PENDING = "PENDING"
 
 
-class AdaptivePacer(RequestPacer):
-    """A RequestPacer that spaces requests a quarter wider after each HTTP 429, up to twice the start.
-
-    A 429 means the server counted our requests closer together than they were sent; sending on at
-    the same spacing would draw more of them for the rest of the run.
-    """
-
-    def __init__(self, rate: Optional[float], sleep: Callable[[float], None] = time.sleep, safety: float = PACING_SAFETY):
-        self._rate = rate
-        self._start_safety = safety
-        super().__init__(rate, sleep=sleep, safety=safety)
-
-    def set_rate(self, rate: Optional[float]) -> None:
-        self._rate = rate
-        super().set_rate(rate)
-
-    def throttled(self) -> None:
-        with self._lock:
-            self._safety = min(self._safety * 1.25, self._start_safety * 2)
-            super().set_rate(self._rate)
-
-
 class LimitsCache:
     """/service/config limits kept in a small file for at most five minutes, shared by the tasks of a run.
 
@@ -135,7 +113,8 @@ class VppClient:
         self.read_only = read_only
         self.transport = Transport(
             self.api_url, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path, retries=retries,
-            error_parser=self._parse_error, warn=self._warn, pacer=AdaptivePacer(DEFAULT_MAX_REQUESTS_PER_SECOND, sleep=sleep),
+            error_parser=apple_error_parser, warn=self._warn,
+            pacer=RequestPacer(DEFAULT_MAX_REQUESTS_PER_SECOND, sleep=sleep, safety=PACING_SAFETY),
             sleep=sleep, httpx_transport=httpx_transport,
         )
         self._limits_cache = limits_cache or LimitsCache(self.api_url)
@@ -145,12 +124,6 @@ class VppClient:
 
     def close(self) -> None:
         self.transport.close()
-
-    def _parse_error(self, response: Any, body: Any) -> Any:
-        """Apple's error parser; a 429 also widens the pacing for the rest of the run."""
-        if response.status_code == 429:
-            self.transport.pacer.throttled()
-        return apple_error_parser(response, body)
 
     # -- limits ------------------------------------------------------------------------------
 

@@ -10,11 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError
+from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, RequestPacer
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import client as client_module
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import (
     PACING_SAFETY,
-    AdaptivePacer,
     LimitsCache,
     VppClient,
     WriteBlockedError,
@@ -363,8 +362,8 @@ def test_a_429_widens_the_pacing_for_the_rest_of_the_run(build):
     assert client.transport.pacer.interval == pytest.approx(before * 1.25)
 
 
-def test_the_adaptive_pacer_widens_at_most_to_twice_its_start():
-    pacer = AdaptivePacer(15, sleep=lambda seconds: None)
+def test_the_pacer_widens_at_most_to_twice_its_start():
+    pacer = RequestPacer(15, sleep=lambda seconds: None, safety=PACING_SAFETY)
     assert pacer.interval == pytest.approx(PACING_SAFETY / 15)
     for _number in range(10):
         pacer.throttled()
