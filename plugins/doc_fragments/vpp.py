@@ -13,8 +13,8 @@ options:
     description:
       - The content token (sToken) of the location, that is the whole content of the C(.vpptoken) file
         downloaded from Apple Business Manager or Apple School Manager (Preferences > Payments and Billing).
-      - Give exactly one of O(token) and O(token_path). When neither is given, the E(VPP_TOKEN) or
-        E(VPP_TOKEN_PATH) environment variable is used (only one of them may be set).
+      - Give exactly one of O(token) and O(token_path). When neither is given, falls back to the E(VPP_TOKEN)
+        environment variable, or to E(VPP_TOKEN_PATH) as for O(token_path) (only one of the two may be set).
       - The token is checked locally before any request; an expired or malformed token fails at once,
         and a token expiring within 30 days adds a warning.
     type: str
@@ -76,6 +76,8 @@ options:
   wait_timeout:
     description:
       - Seconds to wait in all for Apple's events to finish, when waiting.
+      - For the modules that write, the time counts from the first request sent, so slow reads before it do not
+        use it up; for M(assetops.licensing.vpp_event_info) it counts from the start of the wait.
       - An event still C(PENDING) after that makes the task fail, with what did finish reported.
     type: float
     default: 600

@@ -8,6 +8,10 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 
+class InputError(ValueError):
+    """Bad input found before any request; the message says what to fix."""
+
+
 class ReportedError(Exception):
     """A plan or lookup that cannot succeed; nothing was sent. ``details`` go into the failed result."""
 

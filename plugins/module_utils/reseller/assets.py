@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ansible_collections.assetops.licensing.plugins.module_utils.errors import ReportedError
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError, ReportedError
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError
 from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models import (
     ALL_STATUSES,
@@ -30,17 +30,31 @@ class AssetLookupError(ReportedError):
     """No asset, or more than one, matches; the message says which and what to do."""
 
 
-def list_filters(reseller_customer_id: Optional[int] = None, publisher_id: Optional[int] = None,
-                 external_order_ids: Optional[Sequence[str]] = None, reservation_id: Optional[str] = None,
-                 asset_type: Optional[str] = None, status: Optional[Sequence[str]] = None, search: Optional[str] = None,
-                 invoice_profile_id: Optional[int] = None) -> List[Tuple[str, Any]]:
-    """Query parameters of the asset list; Status is always sent (15, every state, unless narrowed)."""
+# The list's filters: option name -> query parameter (and how the value is sent). A new filter is one row here.
+SINGLE_FILTERS = (
+    ("reseller_customer_id", "ResellerCustomerId", None),
+    ("publisher_id", "PublisherId", None),
+    ("reservation_id", "ReservationId", None),
+    ("asset_type", "AssetType", ASSET_TYPES.get),
+    ("search", "Search", None),
+    ("invoice_profile_id", "InvoiceProfileId", None),
+)
+FILTER_OPTIONS = ("status", "external_order_ids") + tuple(name for name, _parameter, _encode in SINGLE_FILTERS)
+# Options that narrow a lookup by order: they must equal the asset's field of the same name.
+NARROWING_OPTIONS = ("external_product_id", "external_sku_id", "product_variant_id")
+
+
+def list_filters(**values: Any) -> List[Tuple[str, Any]]:
+    """Query parameters of the asset list from filter options (others are ignored); Status is always
+    sent (15, every state, unless narrowed)."""
+    status = values.get("status")
     flags = sum(STATUS_FLAGS[name] for name in set(status)) if status else ALL_STATUSES
     params: List[Tuple[str, Any]] = [("Status", flags)]
-    single = (("ResellerCustomerId", reseller_customer_id), ("PublisherId", publisher_id), ("ReservationId", reservation_id),
-              ("AssetType", ASSET_TYPES[asset_type] if asset_type else None), ("Search", search), ("InvoiceProfileId", invoice_profile_id))
-    params += [(name, value) for name, value in single if value is not None]
-    params += [("ExternalOrderIds", order_id) for order_id in external_order_ids or ()]
+    for name, parameter, encode in SINGLE_FILTERS:
+        value = values.get(name)
+        if value is not None:
+            params.append((parameter, encode(value) if encode else value))
+    params += [("ExternalOrderIds", order_id) for order_id in values.get("external_order_ids") or ()]
     return params
 
 
@@ -187,3 +201,29 @@ def update_asset(client: Any, asset: Any, name: Optional[str] = None, invoice_pr
     # a write was sent and the server recorded it (ModifiedDate, ChangedBy), even if it ignored a field
     result["changed"] = True
     return result
+
+
+# -- the modules' work ------------------------------------------------------------------------------
+
+def asset_info(client: Any, options: Any) -> Dict[str, Any]:
+    """reseller_asset_info."""
+    assets = find_assets(client, asset_id=options.id, **{name: getattr(options, name) for name in FILTER_OPTIONS})
+    return {"changed": False, "assets": [asset.to_result() for asset in assets]}
+
+
+def check_update(options: Any) -> None:
+    """reseller_asset's input that its argument spec cannot check."""
+    if options.name is not None and not options.name.strip():
+        raise InputError("name must not be empty: give the asset's new name, or leave name out to keep it")
+    if options.purge_tags and options.tags is None:
+        raise InputError("purge_tags needs tags: give the tags to keep, or tags: {} to remove every tag")
+
+
+def manage_asset(client: Any, options: Any) -> Dict[str, Any]:
+    """reseller_asset: find the one asset, then make the given fields so."""
+    asset = lookup(client, options.id, options.external_order_id, options.reseller_customer_id,
+                   {name: getattr(options, name) for name in NARROWING_OPTIONS})
+    tags = None if options.tags is None else {name: value for name, value in options.tags.items() if value is not None}
+    return update_asset(client, asset, name=options.name, invoice_profile_id=options.invoice_profile_id,
+                        auto_renew_enabled=options.auto_renew_enabled, tags=tags, purge_tags=options.purge_tags,
+                        check_mode=options.check_mode, warn=client.warn)

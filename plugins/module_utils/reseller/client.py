@@ -17,7 +17,6 @@ from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models
 if HAS_PYDANTIC:
     from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models import Asset, AssetTags, TokenResponse
 
-DEFAULT_API_URL = "https://api.crayon.com"
 TOKEN_PATH = "/api/v1/connect/token"
 ASSETS_PATH = "/api/v1/assets/"
 PAGE_SIZE = 100
@@ -63,7 +62,7 @@ class Credentials:
 class ResellerClient:
     """The Asset resource of the reseller platform's customer API."""
 
-    def __init__(self, credentials: Credentials, api_url: str = DEFAULT_API_URL, timeout: float = 30.0,
+    def __init__(self, credentials: Credentials, api_url: str, timeout: float = 30.0,
                  validate_certs: bool = True, ca_path: Optional[str] = None, retries: int = 8,
                  warn: Optional[Callable[[str], None]] = None, read_only: bool = True, httpx_transport: Any = None,
                  sleep: Callable[[float], None] = time.sleep):
@@ -72,9 +71,10 @@ class ResellerClient:
         # each asset exactly as the API last sent it: the base of a PUT of the whole object
         self._sent: Dict[int, Dict[str, Any]] = {}
         self.read_only = read_only
+        self.warn = warn or (lambda message: None)
         self.transport = Transport(
             api_url, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path, retries=retries,
-            error_parser=reseller_error_parser, warn=warn, sleep=sleep, httpx_transport=httpx_transport, exact_decimals=True,
+            error_parser=reseller_error_parser, warn=self.warn, sleep=sleep, httpx_transport=httpx_transport, exact_decimals=True,
         )
 
     def close(self) -> None:

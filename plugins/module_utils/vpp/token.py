@@ -16,12 +16,14 @@ import datetime
 import json
 from typing import Optional
 
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError
+
 EXPIRY_WARNING_DAYS = 30
 WHERE_TO_GET_ONE = "download a new one from Apple Business Manager or Apple School Manager (Preferences > Payments and Billing)"
 WHAT_IT_SHOULD_BE = "give the whole content of the .vpptoken file from Apple Business Manager or Apple School Manager"
 
 
-class TokenError(ValueError):
+class TokenError(InputError):
     """A token that cannot be used; the message says what to do and never contains the token."""
 
 

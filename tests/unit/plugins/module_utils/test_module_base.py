@@ -6,13 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.assetops.licensing.plugins.module_utils.module import (
-    DEFAULT_VPP_API_URL,
-    InputError,
-    VppModule,
-    check_api_url,
-    clean_list,
-)
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError
+from ansible_collections.assetops.licensing.plugins.module_utils.module import clean_list, http_url
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import DEFAULT_API_URL as DEFAULT_VPP_API_URL
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import VppModule
+
+check_api_url = http_url(DEFAULT_VPP_API_URL)
 
 
 def test_clean_list_strips_and_keeps_order():

@@ -5,12 +5,9 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.assetops.licensing.plugins.module_utils.module import (
-    CollectionModule,
-    InputError,
-    check_adam_ids,
-    check_positive_ids,
-)
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError
+from ansible_collections.assetops.licensing.plugins.module_utils.module import CollectionModule, positive_id
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import clean_adam_ids
 
 
 class Failed(Exception):
@@ -26,23 +23,23 @@ def failures(monkeypatch):
 
 @pytest.mark.parametrize("values", [None, [], ["361309726", "1"]])
 def test_adam_ids_of_digits_pass(values):
-    check_adam_ids("adam_ids", values)
+    assert clean_adam_ids("adam_ids", values) == values
 
 
 @pytest.mark.parametrize("value", ["Pages", "id361309726", "https://apps.apple.com/app/id361309726", "3613O9726", "-1", "1.5"])
 def test_anything_but_digits_is_not_an_adam_id(value):
     with pytest.raises(InputError) as caught:
-        check_adam_ids("adam_ids", ["361309726", value])
+        clean_adam_ids("adam_ids", ["361309726", value])
     message = str(caught.value)
     assert message.startswith("adam_ids: {0!r} is not an adam id".format(value))
     assert "digits" in message and "\n" not in message
 
 
 def test_record_ids_must_be_positive():
-    check_positive_ids({"id": 1, "reseller_customer_id": None}, ["id", "reseller_customer_id"])
+    assert positive_id("id", 1) == 1
     for bad in (0, -4711):
         with pytest.raises(InputError, match="^id must be a positive number, not {0}$".format(bad)):
-            check_positive_ids({"id": bad}, ["id"])
+            positive_id("id", bad)
 
 
 def module_with_errors(params):
@@ -74,6 +71,8 @@ def test_other_messages_are_left_alone(failures):  # pylint: disable=unused-argu
 def test_check_input_fails_before_the_client_is_built(failures):  # pylint: disable=unused-argument,redefined-outer-name
     module = CollectionModule.__new__(CollectionModule)
     module.params = {}
+    module._cleaners = {}  # pylint: disable=protected-access
+    module.check_mode = False
     built = []
 
     def build_client(read_only):
@@ -81,10 +80,10 @@ def test_check_input_fails_before_the_client_is_built(failures):  # pylint: disa
 
     module.build_client = build_client
 
-    def refuse():
+    def refuse(options):
         raise InputError("purge_tags needs tags")
 
     with pytest.raises(Failed) as caught:
-        module.run(lambda client: {}, check_input=refuse)
+        module.run(lambda client, options: {}, check_input=refuse)
     assert caught.value.args[0]["msg"] == "purge_tags needs tags"
     assert built == []

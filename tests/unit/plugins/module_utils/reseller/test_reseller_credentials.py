@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.assetops.licensing.plugins.module_utils.module import InputError, ResellerModule
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError
+from ansible_collections.assetops.licensing.plugins.module_utils.reseller.module import ResellerModule
 from ansible_collections.assetops.licensing.plugins.module_utils.reseller.client import Credentials
 
 FOUR = {"client_id": "cid", "client_secret": "csecret-X1", "username": "user@example.test", "password": "pw-X2"}

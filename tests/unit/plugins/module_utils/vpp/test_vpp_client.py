@@ -11,13 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, RequestPacer
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp import client as client_module
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import (
-    PACING_SAFETY,
-    LimitsCache,
-    VppClient,
-    WriteBlockedError,
-)
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import WriteBlockedError
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp import paging, reads
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import PACING_SAFETY, VppClient
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import LimitsCache
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import AssetsPage, Assignment, AssignmentsPage
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import parse_stoken
 from fake_apple import API_URL, INNER_TOKEN, FakeApple, asset, assignment, make_stoken
@@ -65,8 +62,8 @@ def test_limits_read_once_and_shared_through_the_cache(build, tmp_path):
     fake = FakeApple(TOKEN, assets=many_assets(4), page_size=10, limits=dict(maxAssets=20, maxRequestPerSecond=4))
     first = build(fake)
     assert first.limits().max_assets == 20
-    first.find_assets()
-    first.find_assets(["1001"])
+    reads.find_assets(first)
+    reads.find_assets(first, ["1001"])
     assert first.limits().max_assets == 20
     assert len(fake.requests_to("/service/config")) == 1
     second = build(fake)  # another task of the same run
@@ -77,7 +74,7 @@ def test_limits_read_once_and_shared_through_the_cache(build, tmp_path):
 
 def test_service_config_needs_no_token_and_the_outer_token_is_sent(build):
     fake = FakeApple(TOKEN, assets=many_assets(2))
-    build(fake).find_assets()
+    reads.find_assets(build(fake))
     auth = {entry[1]: entry[3] for entry in fake.log}
     assert auth["/service/config"] is None
     assert auth["/assets"] == "Bearer " + TOKEN
@@ -87,7 +84,7 @@ def test_service_config_needs_no_token_and_the_outer_token_is_sent(build):
 def test_limits_file_is_private_and_holds_no_secret(build, tmp_path):
     fake = FakeApple(TOKEN, assets=many_assets(2))
     client = build(fake)
-    client.find_assets()
+    reads.find_assets(client)
     files = list((tmp_path / "assetops.licensing").iterdir())
     assert len(files) == 1
     assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
@@ -179,7 +176,7 @@ def test_token_rejected_is_not_retried(build):
     fake = FakeApple(make_stoken(inner="the-right-one"))
     client = build(fake, token=make_stoken(inner="a-revoked-one"))
     with pytest.raises(ApiError) as caught:
-        client.find_assets()
+        reads.find_assets(client)
     assert caught.value.error_number == 9622 and caught.value.status == 401
     assert len(fake.requests_to("/assets")) == 1
 
@@ -209,7 +206,7 @@ def test_write_client_posts_json_with_the_token(build):
 
 def test_walk_reads_every_page_once_in_order(build):
     fake = FakeApple(TOKEN, assets=many_assets(40), page_size=3)
-    items = build(fake).walk("/assets", {}, AssetsPage)
+    items = paging.walk(build(fake), "/assets", [{}], AssetsPage)
     assert [item.adam_id for item in items] == [str(1000 + number) for number in range(40)]
     assert sorted(int(params.get("pageIndex", 0)) for params in fake.requests_to("/assets")) == list(range(14))
     assert "pageIndex" not in fake.requests_to("/assets")[0]  # the first page is asked without pageIndex
@@ -217,14 +214,14 @@ def test_walk_reads_every_page_once_in_order(build):
 
 def test_walk_passes_the_filters_on_every_page(build):
     fake = FakeApple(TOKEN, assets=many_assets(20, pricing=("STDQ", "PLUS")), page_size=4)
-    items = build(fake).walk("/assets", {"pricingParam": "PLUS"}, AssetsPage)
+    items = paging.walk(build(fake), "/assets", [{"pricingParam": "PLUS"}], AssetsPage)
     assert len(items) == 20 and {item.pricing_param for item in items} == {"PLUS"}
     assert all(params["pricingParam"] == "PLUS" for params in fake.requests_to("/assets"))
 
 
 def test_walk_never_has_more_than_five_requests_in_flight(build):
     fake = FakeApple(TOKEN, assets=many_assets(60), page_size=3, delay=0.01)
-    items = build(fake).walk("/assets", {}, AssetsPage)
+    items = paging.walk(build(fake), "/assets", [{}], AssetsPage)
     assert len(items) == 60
     assert 2 <= fake.max_in_flight <= 5  # parallel, within Apple's rule
 
@@ -234,7 +231,7 @@ def test_parallel_keyed_walks_share_the_five_request_budget(build):
     fake = FakeApple(TOKEN, assignments=records, page_size=4, delay=0.005)
     client = build(fake)
     # eight keyed walks of three pages each, side by side
-    found = client.walk_each("/assignments", [{"adamId": str(adam)} for adam in range(8)], AssignmentsPage)
+    found = paging.walk(client, "/assignments", [{"adamId": str(adam)} for adam in range(8)], AssignmentsPage)
     assert len(found) == 96
     assert 2 <= fake.max_in_flight <= 5
 
@@ -249,7 +246,7 @@ def test_walk_follows_total_pages_growing_mid_walk(build):
             fake.assets = fake.assets + [asset(str(5000 + n)) for n in range(9)]  # 3 pages -> 6 pages
 
     fake.before_page = grow
-    items = build(fake).walk("/assets", {}, AssetsPage)
+    items = paging.walk(build(fake), "/assets", [{}], AssetsPage)
     assert len(items) == 18 and len({item.adam_id for item in items}) == 18
     indexes = sorted(int(params.get("pageIndex", 0)) for params in fake.requests_to("/assets"))
     assert indexes == [0, 1, 2, 3, 4, 5]
@@ -265,7 +262,7 @@ def test_walk_follows_next_page_index_beyond_total_pages(build):
         return None
 
     fake.before_page = lie
-    assert len(build(fake).walk("/assets", {}, AssetsPage)) == 9
+    assert len(paging.walk(build(fake), "/assets", [{}], AssetsPage)) == 9
 
 
 def test_walk_stops_cleanly_when_the_set_shrinks_and_walks_again(build):
@@ -280,7 +277,7 @@ def test_walk_stops_cleanly_when_the_set_shrinks_and_walks_again(build):
 
     fake.after_page = shrink
     warnings = []
-    items = build(fake, warnings=warnings).walk("/assets", {}, AssetsPage)
+    items = paging.walk(build(fake, warnings=warnings), "/assets", [{}], AssetsPage)
     assert [item.adam_id for item in items] == [str(1000 + n) for n in range(9)]
     assert fake.page_requests("/assets", 0) == 2  # walked again after the 9650
     assert fake.page_requests("/assets", 3) == 1 and fake.page_requests("/assets", 4) == 1
@@ -298,7 +295,7 @@ def test_walk_repeats_when_the_version_changes(build):
 
     fake.after_page = bump
     warnings = []
-    items = build(fake, warnings=warnings).walk("/assets", {}, AssetsPage)
+    items = paging.walk(build(fake, warnings=warnings), "/assets", [{}], AssetsPage)
     assert len(items) == 12
     assert fake.page_requests("/assets", 0) == 2
     assert warnings == []
@@ -313,9 +310,9 @@ def test_walk_gives_up_after_three_walks_with_a_warning(build):
 
     fake.after_page = bump
     warnings = []
-    items = build(fake, warnings=warnings).walk("/assets", {}, AssetsPage)
+    items = paging.walk(build(fake, warnings=warnings), "/assets", [{}], AssetsPage)
     assert len(items) == 12  # the last walk's records
-    assert fake.page_requests("/assets", 0) == client_module.MAX_WALKS == 3
+    assert fake.page_requests("/assets", 0) == paging.MAX_WALKS == 3
     assert len(warnings) == 1 and "/assets" in warnings[0] and "3 attempts" in warnings[0]
 
 
@@ -324,7 +321,7 @@ def test_walk_raises_other_errors(build):
     fake.before_page = lambda fake, path, index: (
         httpx.Response(400, json={"errorNumber": 9602, "errorMessage": "bad"}) if index == 4 else None)
     with pytest.raises(ApiError) as caught:
-        build(fake).walk("/assets", {}, AssetsPage)
+        paging.walk(build(fake), "/assets", [{}], AssetsPage)
     assert caught.value.error_number == 9602 and caught.value.path == "/assets"
 
 
@@ -340,7 +337,7 @@ def test_walk_retries_a_throttled_page(build):
 
     fake.before_page = throttle
     sleeps, warnings = [], []
-    items = build(fake, sleeps=sleeps, warnings=warnings).walk("/assets", {}, AssetsPage)
+    items = paging.walk(build(fake, sleeps=sleeps, warnings=warnings), "/assets", [{}], AssetsPage)
     assert len(items) == 9 and 3.0 in sleeps
     assert len(warnings) == 1 and "retry 1 of 2" in warnings[0]
 
@@ -358,7 +355,7 @@ def test_a_429_widens_the_pacing_for_the_rest_of_the_run(build):
     fake.before_page = throttle_once
     client = build(fake)
     before = client.transport.pacer.interval
-    assert len(client.walk("/assets", {}, AssetsPage)) == 9
+    assert len(paging.walk(client, "/assets", [{}], AssetsPage)) == 9
     assert client.transport.pacer.interval == pytest.approx(before * 1.25)
 
 
@@ -374,7 +371,7 @@ def test_the_pacer_widens_at_most_to_twice_its_start():
 
 def test_walk_of_an_empty_location(build):
     fake = FakeApple(TOKEN, assets=[])
-    assert build(fake).walk("/assets", {}, AssetsPage) == []
+    assert paging.walk(build(fake), "/assets", [{}], AssetsPage) == []
     assert len(fake.requests_to("/assets")) == 1
 
 
@@ -383,21 +380,21 @@ def test_walk_of_an_empty_location(build):
 
 def test_find_assets_one_adam_id_asks_for_it_directly(build):
     fake = FakeApple(TOKEN, assets=many_assets(60, pricing=("STDQ", "PLUS")), page_size=3)
-    found = build(fake).find_assets(["1007"])
+    found = reads.find_assets(build(fake), ["1007"])
     assert [item.key for item in found] == [("1007", "PLUS"), ("1007", "STDQ")]
     assert fake.requests_to("/assets") == [{"adamId": "1007"}]
 
 
 def test_find_assets_small_location_is_one_walk(build):
     fake = FakeApple(TOKEN, assets=many_assets(20), page_size=100)
-    found = build(fake).find_assets(["1003", "1011", "1019", "9999"])
+    found = reads.find_assets(build(fake), ["1003", "1011", "1019", "9999"])
     assert [item.adam_id for item in found] == ["1003", "1011", "1019"]
     assert fake.requests_to("/assets") == [{}]
 
 
 def test_find_assets_large_location_uses_keyed_queries(build):
     fake = FakeApple(TOKEN, assets=many_assets(60), page_size=3)  # 20 pages
-    found = build(fake).find_assets(["1003", "1011", "1059"])
+    found = reads.find_assets(build(fake), ["1003", "1011", "1059"])
     assert [item.adam_id for item in found] == ["1003", "1011", "1059"]
     requests = fake.requests_to("/assets")
     assert len(requests) == 4  # the probe plus three keyed queries, not 20 pages
@@ -407,7 +404,7 @@ def test_find_assets_large_location_uses_keyed_queries(build):
 
 def test_find_assets_with_pricing_settles_ids_seen_on_the_probe(build):
     fake = FakeApple(TOKEN, assets=many_assets(60), page_size=3)
-    found = build(fake).find_assets(["1001", "1040", "1050"], pricing_param="STDQ")
+    found = reads.find_assets(build(fake), ["1001", "1040", "1050"], pricing_param="STDQ")
     assert [item.adam_id for item in found] == ["1001", "1040", "1050"]
     keyed = sorted(params["adamId"] for params in fake.requests_to("/assets") if "adamId" in params)
     assert keyed == ["1040", "1050"]  # 1001 was on page 0
@@ -417,7 +414,7 @@ def test_find_assets_with_pricing_settles_ids_seen_on_the_probe(build):
 def test_find_assets_walk_when_it_is_cheaper_than_the_keys(build):
     fake = FakeApple(TOKEN, assets=many_assets(12), page_size=3)  # 4 pages: 3 more vs 5 keyed
     ids = ["1000", "1003", "1006", "1009", "1011"]
-    assert [item.adam_id for item in build(fake).find_assets(ids)] == ids
+    assert [item.adam_id for item in reads.find_assets(build(fake), ids)] == ids
     assert len(fake.requests_to("/assets")) == 4
     assert all("adamId" not in params for params in fake.requests_to("/assets"))
 
@@ -427,23 +424,23 @@ def test_find_assets_filters_locally_even_if_apple_ignores_them(build):
                asset("4", "STDQ", "App", revocable=False)]
     fake = FakeApple(TOKEN, assets=records, page_size=2, honour_filters=False)
     client = build(fake)
-    assert [a.adam_id for a in client.find_assets(pricing_param="STDQ")] == ["1", "3", "4"]
-    assert [a.adam_id for a in client.find_assets(product_type="Book")] == ["3"]
-    assert [a.adam_id for a in client.find_assets(device_assignable=True, revocable=True)] == ["1", "2"]
-    assert [a.adam_id for a in client.find_assets(revocable=False, pricing_param="STDQ")] == ["3", "4"]
+    assert [a.adam_id for a in reads.find_assets(client, pricing_param="STDQ")] == ["1", "3", "4"]
+    assert [a.adam_id for a in reads.find_assets(client, product_type="Book")] == ["3"]
+    assert [a.adam_id for a in reads.find_assets(client, device_assignable=True, revocable=True)] == ["1", "2"]
+    assert [a.adam_id for a in reads.find_assets(client, revocable=False, pricing_param="STDQ")] == ["3", "4"]
     sent = fake.requests_to("/assets")
     assert {"revocable": "false", "pricingParam": "STDQ"}.items() <= sent[-1].items()
 
 
 def test_find_assets_reports_unlimited_assets(build):
     fake = FakeApple(TOKEN, assets=[asset("1", total=2147483647, assigned=5), asset("2")], page_size=5)
-    found = {a.adam_id: a.unlimited for a in build(fake).find_assets()}
+    found = {a.adam_id: a.unlimited for a in reads.find_assets(build(fake))}
     assert found == {"1": True, "2": False}
 
 
 def test_find_assets_deduplicates_by_key(build):
     fake = FakeApple(TOKEN, assets=[asset("1"), asset("1"), asset("2")], page_size=1)
-    assert [a.key for a in build(fake).find_assets()] == [("1", "STDQ"), ("2", "STDQ")]
+    assert [a.key for a in reads.find_assets(build(fake))] == [("1", "STDQ"), ("2", "STDQ")]
 
 
 asset_records = st.lists(
@@ -460,7 +457,7 @@ asset_records = st.lists(
        revocable=st.sampled_from([None, True, False]))
 def test_find_assets_equals_a_plain_filter(build, records, page_size, adam_ids, pricing, product, revocable):
     fake = FakeApple(TOKEN, assets=records, page_size=page_size)
-    found = build(fake).find_assets(adam_ids, pricing_param=pricing, product_type=product, revocable=revocable)
+    found = reads.find_assets(build(fake), adam_ids, pricing_param=pricing, product_type=product, revocable=revocable)
     expected = sorted(
         (r["adamId"], r["pricingParam"]) for r in records
         if (adam_ids is None or r["adamId"] in adam_ids) and pricing in (None, r["pricingParam"])
@@ -498,7 +495,7 @@ def expected_assignments(records, adam_ids=None, serials=None, users=None, prici
 def test_find_assignments_one_serial_is_one_keyed_query(build):
     records = assignment_set()
     fake = FakeApple(TOKEN, assignments=records, page_size=5)
-    found = build(fake).find_assignments(serial_numbers=["S04"])
+    found = reads.find_assignments(build(fake), serial_numbers=["S04"])
     assert found == expected_assignments(records, serials=["S04"]) and found
     assert fake.requests_to("/assignments") == [{"serialNumber": "S04"}]
 
@@ -506,7 +503,7 @@ def test_find_assignments_one_serial_is_one_keyed_query(build):
 def test_find_assignments_one_asset_narrows_the_target_queries(build):
     records = assignment_set()
     fake = FakeApple(TOKEN, assignments=records, page_size=5)
-    found = build(fake).find_assignments(adam_ids=["2"], serial_numbers=["S01"], pricing_param="STDQ")
+    found = reads.find_assignments(build(fake), adam_ids=["2"], serial_numbers=["S01"], pricing_param="STDQ")
     assert found == expected_assignments(records, adam_ids=["2"], serials=["S01"], pricing="STDQ") and found
     assert fake.requests_to("/assignments") == [{"serialNumber": "S01", "adamId": "2", "pricingParam": "STDQ"}]
 
@@ -514,7 +511,7 @@ def test_find_assignments_one_asset_narrows_the_target_queries(build):
 def test_find_assignments_small_location_is_one_walk(build):
     records = assignment_set(assets=3, serials=6, users=2)
     fake = FakeApple(TOKEN, assignments=records, page_size=1000)
-    found = build(fake).find_assignments(serial_numbers=["S00", "S01", "S02"])
+    found = reads.find_assignments(build(fake), serial_numbers=["S00", "S01", "S02"])
     assert found == expected_assignments(records, serials=["S00", "S01", "S02"])
     assert fake.requests_to("/assignments") == [{}]
 
@@ -522,7 +519,7 @@ def test_find_assignments_small_location_is_one_walk(build):
 def test_find_assignments_large_location_uses_per_target_queries(build):
     records = assignment_set()
     fake = FakeApple(TOKEN, assignments=records, page_size=3)  # dozens of pages
-    found = build(fake).find_assignments(serial_numbers=["S01", "S02"], client_user_ids=["u1"])
+    found = reads.find_assignments(build(fake), serial_numbers=["S01", "S02"], client_user_ids=["u1"])
     assert found == expected_assignments(records, serials=["S01", "S02"], users=["u1"])
     requests = fake.requests_to("/assignments")
     assert requests[0] == {}  # the probe
@@ -534,7 +531,7 @@ def test_find_assignments_large_location_uses_per_target_queries(build):
 def test_find_assignments_serials_and_users_are_a_union(build):
     records = assignment_set()
     fake = FakeApple(TOKEN, assignments=records, page_size=7)
-    found = build(fake).find_assignments(serial_numbers=["S03"], client_user_ids=["u2"])
+    found = reads.find_assignments(build(fake), serial_numbers=["S03"], client_user_ids=["u2"])
     kinds = {item.target_kind for item in found}
     assert kinds == {Assignment.SERIAL, Assignment.USER}
     assert {item.target_id for item in found} == {"S03", "u2"}
@@ -545,7 +542,7 @@ def test_find_assignments_one_asset_narrows_each_target_query(build):
     records = assignment_set()
     fake = FakeApple(TOKEN, assignments=records, page_size=4)
     serials = ["S00", "S03", "S06"]
-    found = build(fake).find_assignments(adam_ids=["0"], serial_numbers=serials)
+    found = reads.find_assignments(build(fake), adam_ids=["0"], serial_numbers=serials)
     assert found == expected_assignments(records, adam_ids=["0"], serials=serials) and found
     keyed = [params for params in fake.requests_to("/assignments") if "serialNumber" in params]
     assert sorted(params["serialNumber"] for params in keyed) == serials
@@ -555,7 +552,7 @@ def test_find_assignments_one_asset_narrows_each_target_query(build):
 def test_find_assignments_per_asset_without_targets(build):
     records = assignment_set()
     fake = FakeApple(TOKEN, assignments=records, page_size=1000)
-    found = build(fake).find_assignments(adam_ids=["0", "2"])
+    found = reads.find_assignments(build(fake), adam_ids=["0", "2"])
     assert found == expected_assignments(records, adam_ids=["0", "2"]) and found
     # one page holds everything: the probe page is the whole walk
     assert len(fake.requests_to("/assignments")) == 1
@@ -569,20 +566,20 @@ def test_find_assignments_per_asset_without_targets(build):
 ])
 def test_find_assignments_empty_list_matches_nothing_without_requests(build, filters):
     fake = FakeApple(TOKEN, assignments=assignment_set(), page_size=4)
-    assert build(fake).find_assignments(**filters) == []
+    assert reads.find_assignments(build(fake), **filters) == []
     assert fake.requests_to("/assignments") == []
 
 
 def test_find_assets_empty_list_matches_nothing_without_requests(build):
     fake = FakeApple(TOKEN, page_size=4)
-    assert build(fake).find_assets(adam_ids=[]) == []
+    assert reads.find_assets(build(fake), adam_ids=[]) == []
     assert fake.requests_to("/assets") == []
 
 
 def test_find_assignments_without_filters_walks(build):
     records = assignment_set(assets=4, serials=10, users=4)
     fake = FakeApple(TOKEN, assignments=records, page_size=4)
-    found = build(fake).find_assignments()
+    found = reads.find_assignments(build(fake))
     assert found == expected_assignments(records) and len(found) == len(records)
     assert all("serialNumber" not in p and "adamId" not in p for p in fake.requests_to("/assignments"))
 
@@ -591,18 +588,18 @@ def test_find_assignments_filters_locally_even_if_apple_ignores_them(build):
     records = assignment_set(assets=4, serials=10, users=6)
     fake = FakeApple(TOKEN, assignments=records, page_size=1000, honour_filters=False)
     client = build(fake)
-    assert client.find_assignments(serial_numbers=["S02"]) == expected_assignments(records, serials=["S02"])
-    assert client.find_assignments(adam_ids=["1", "3"], pricing_param="PLUS") == \
+    assert reads.find_assignments(client, serial_numbers=["S02"]) == expected_assignments(records, serials=["S02"])
+    assert reads.find_assignments(client, adam_ids=["1", "3"], pricing_param="PLUS") == \
         expected_assignments(records, adam_ids=["1", "3"], pricing="PLUS")
-    assert client.find_assignments(client_user_ids=["u0", "u4"], adam_ids=["0"]) == \
+    assert reads.find_assignments(client, client_user_ids=["u0", "u4"], adam_ids=["0"]) == \
         expected_assignments(records, users=["u0", "u4"], adam_ids=["0"])
 
 
 def test_find_assignments_drops_repeated_records(build):
     records = [assignment("1", serial="S1")] * 3 + [assignment("1", user="u")]
     fake = FakeApple(TOKEN, assignments=records, page_size=2)
-    assert build(fake).find_assignments() == [Assignment("1", "STDQ", Assignment.USER, "u"),
-                                              Assignment("1", "STDQ", Assignment.SERIAL, "S1")]
+    assert reads.find_assignments(build(fake)) == [Assignment("1", "STDQ", Assignment.USER, "u"),
+                                                   Assignment("1", "STDQ", Assignment.SERIAL, "S1")]
 
 
 assignment_records = st.lists(
@@ -626,5 +623,5 @@ def maybe_list(values):
        pricing=st.sampled_from([None, "STDQ", "PLUS"]))
 def test_find_assignments_equals_a_plain_filter(build, records, page_size, adam_ids, serials, users, pricing):
     fake = FakeApple(TOKEN, assignments=records, page_size=page_size)
-    found = build(fake).find_assignments(adam_ids, serials, users, pricing)
+    found = reads.find_assignments(build(fake), adam_ids, serials, users, pricing)
     assert found == expected_assignments(records, adam_ids, serials, users, pricing)

@@ -5,22 +5,22 @@ event waiting, so waits and timeouts are exact and nothing really sleeps.
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 
 import httpx
 import pytest
 
 from ansible_collections.assetops.licensing.plugins.module_utils.http import RequestPacer
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import LimitsCache, VppClient, WriteBlockedError
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import WriteBlockedError
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp import events as vpp_events
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan, writes
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import VppClient
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.events import failed_pairs
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import LimitsCache
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment, EventStatus
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import parse_stoken
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import (
-    AssignmentRun,
-    PreflightError,
-    RevokeRun,
-    event_info,
-    failed_pairs,
-)
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import PreflightError
 from fake_apple import API_URL, UNLIMITED_TOTAL, FakeApple, asset, assignment, make_stoken
 
 TOKEN = make_stoken()
@@ -103,16 +103,20 @@ def results(pairs):
     return [one.to_result() for one in sorted(pairs)]
 
 
+def task(**options):
+    """The options a module passes to its work, with the modules' defaults."""
+    return SimpleNamespace(**dict({"wait": True, "wait_timeout": 600, "poll_interval": 30, "check_mode": False}, **options))
+
+
 def assign(client, clock, adam_ids, serials=None, users=None, state="present", pricing="STDQ", **options):
-    options.setdefault("wait_timeout", 600)
-    options.setdefault("poll_interval", 30)
-    return AssignmentRun(client, list(adam_ids), pricing, serials, users, state, clock=clock, sleep=clock.sleep, **options).run()
+    assert (client.clock, client.sleep) == (clock, clock.sleep)
+    return writes.assign(client, task(adam_ids=list(adam_ids), pricing_param=pricing, serial_numbers=serials, client_user_ids=users,
+                                      assignments=None, state=state, **options))
 
 
 def revoke(client, clock, serials=None, users=None, **options):
-    options.setdefault("wait_timeout", 600)
-    options.setdefault("poll_interval", 30)
-    return RevokeRun(client, serials, users, clock=clock, sleep=clock.sleep, **options).run()
+    assert (client.clock, client.sleep) == (clock, clock.sleep)
+    return writes.revoke(client, task(serial_numbers=serials, client_user_ids=users, **options))
 
 
 def assignment_reads_before_first_post(fake):
@@ -190,7 +194,7 @@ COMPLETE = {"eventStatus": "COMPLETE", "eventType": "ASSOCIATE", "numRequested":
 def test_wait_first_look_after_3_s_then_doubling_the_time_waited_up_to_poll_interval(build, clock):
     fake = location([])
     event = fake.add_event(COMPLETE, polls=6)
-    statuses = build(fake).wait_for_events([event], 600, 10)
+    statuses = vpp_events.wait_for_events(build(fake), [event], 600, 10)
     assert clock.sleeps == [3, 3, 6, 10, 10, 10]  # looks at 3, 6, 12, 22, 32, 42 s
     assert statuses[event].event_status == "COMPLETE"
     assert fake.status_polls(event) == 6  # stopped as soon as it finished
@@ -199,14 +203,14 @@ def test_wait_first_look_after_3_s_then_doubling_the_time_waited_up_to_poll_inte
 def test_wait_poll_interval_below_the_first_look(build, clock):
     fake = location([])
     event = fake.add_event(COMPLETE, polls=3)
-    build(fake).wait_for_events([event], 600, 1)
+    vpp_events.wait_for_events(build(fake), [event], 600, 1)
     assert clock.sleeps == [1, 1, 1]
 
 
 def test_wait_stops_at_wait_timeout_with_the_event_pending(build, clock):
     fake = location([])
     event = fake.add_event(COMPLETE, polls=10 ** 6)
-    statuses = build(fake).wait_for_events([event], 20, 10)
+    statuses = vpp_events.wait_for_events(build(fake), [event], 20, 10)
     assert statuses[event].event_status == "PENDING"
     assert clock.sleeps == [3, 3, 6, 8]  # the last pause is cut to the deadline
     assert sum(clock.sleeps) <= 20
@@ -216,7 +220,7 @@ def test_wait_stops_at_wait_timeout_with_the_event_pending(build, clock):
 def test_wait_timeout_shorter_than_the_first_look(build, clock):
     fake = location([])
     event = fake.add_event(COMPLETE, polls=10 ** 6)
-    assert build(fake).wait_for_events([event], 1, 30)[event].event_status == "PENDING"
+    assert vpp_events.wait_for_events(build(fake), [event], 1, 30)[event].event_status == "PENDING"
     assert clock.sleeps == [1] and fake.status_polls(event) == 1
 
 
@@ -225,7 +229,7 @@ def test_wait_polls_several_events_side_by_side(build, clock):
     fake.delay = 0.02  # each /status stays in flight a moment, so overlap shows
     failed = dict(COMPLETE, eventStatus="FAILED", numCompleted=0, failures=[failure(9609, clientUserIds=["u"])])
     events = [fake.add_event(COMPLETE, polls=1), fake.add_event(failed, polls=2), fake.add_event(COMPLETE, polls=3)]
-    statuses = build(fake).wait_for_events(events, 600, 30)
+    statuses = vpp_events.wait_for_events(build(fake), events, 600, 30)
     assert [statuses[event].event_status for event in events] == ["COMPLETE", "FAILED", "COMPLETE"]
     # the last event is the sentinel; once it finished the others are asked side by side, and the
     # one still pending becomes the sentinel; a finished event is not asked again
@@ -237,7 +241,7 @@ def test_wait_polls_several_events_side_by_side(build, clock):
 def test_wait_asks_only_the_last_event_while_it_is_pending(build, clock):
     fake = location([])
     events = [fake.add_event(COMPLETE, polls=1) for _number in range(4)] + [fake.add_event(COMPLETE, polls=3)]
-    statuses = build(fake).wait_for_events(events, 600, 30)
+    statuses = vpp_events.wait_for_events(build(fake), events, 600, 30)
     assert all(statuses[event].event_status == "COMPLETE" for event in events)
     assert [fake.status_polls(event) for event in events] == [1, 1, 1, 1, 3]  # 7 looks for 5 events, not 15
     assert clock.sleeps == [3, 3, 6]
@@ -246,7 +250,7 @@ def test_wait_asks_only_the_last_event_while_it_is_pending(build, clock):
 def test_wait_timeout_asks_every_event_once(build, clock):
     fake = location([])
     events = [fake.add_event(COMPLETE, polls=10 ** 6) for _number in range(3)]
-    statuses = build(fake).wait_for_events(events, 5, 30)
+    statuses = vpp_events.wait_for_events(build(fake), events, 5, 30)
     assert [statuses[event].event_status for event in events] == ["PENDING"] * 3
     assert clock.sleeps == [3, 2]
     assert [fake.status_polls(event) for event in events] == [1, 1, 2]  # the sentinel, then everyone at the deadline
@@ -447,6 +451,22 @@ def test_events_pending_past_the_deadline_are_named(build, clock):
     # neither done nor failed, but Apple accepted the write: it changes the location (as with wait: false)
     assert result["changes"] == [] and result["changed"] is True
     assert sum(clock.sleeps) <= 20 and clock.sleeps[0] == 3
+
+
+def test_wait_timeout_counts_from_the_first_write_not_from_the_reads(build, clock):
+    """Slow reads before the POST must not eat the wait: 7.5 s of reads, wait_timeout 6, an event of two looks."""
+    fake = small_location()
+    fake.polls_to_finish = 2
+
+    def slow_read(fake, path, index):
+        clock.now += 2.5
+    fake.before_page = slow_read
+    result = assign(build(fake), clock, ["100"], serials=["S2"], wait_timeout=6, poll_interval=30)
+    assert len([entry for entry in fake.log if entry[0] == "GET" and entry[1] != "/status"]) >= 3  # the reads took >= 7.5 s
+    assert result["error"] is None
+    assert result["changes"] == results({pair("100", "S2")})
+    assert [event["event_status"] for event in result["events"]] == ["COMPLETE"]
+    assert clock.sleeps == [3, 3]  # looks at 3 s and at the deadline, 6 s after the POST
 
 
 def test_wait_false_reports_submitted_events_without_polling(build, clock):
@@ -651,7 +671,7 @@ def test_event_info_without_wait_returns_statuses_as_they_are(build, clock):
     failed = dict(COMPLETE, eventStatus="FAILED", numRequested=2, numCompleted=1,
                   failures=[failure(9609, clientUserIds=["u2"])])
     pending, done = fake.add_event(COMPLETE, polls=5), fake.add_event(failed)
-    result = event_info(build(fake, read_only=True), [pending, done], wait=False, wait_timeout=600, poll_interval=30)
+    result = vpp_events.event_info(build(fake, read_only=True), task(event_ids=[pending, done], wait=False, wait_timeout=600, poll_interval=30))
     assert result["error"] is None and result["changed"] is False and clock.sleeps == []
     assert [e["event_status"] for e in result["events"]] == ["PENDING", "FAILED"]
     assert result["events"][1]["failures"][0]["client_user_ids"] == ["u2"]
@@ -661,7 +681,7 @@ def test_event_info_without_wait_returns_statuses_as_they_are(build, clock):
 def test_event_info_with_wait_times_out_on_pending_events(build, clock):
     fake = location([])
     pending, done = fake.add_event(COMPLETE, polls=10 ** 6), fake.add_event(COMPLETE, polls=2)
-    result = event_info(build(fake, read_only=True), [pending, done], wait=True, wait_timeout=10, poll_interval=4)
+    result = vpp_events.event_info(build(fake, read_only=True), task(event_ids=[pending, done], wait=True, wait_timeout=10, poll_interval=4))
     assert [e["event_status"] for e in result["events"]] == ["PENDING", "COMPLETE"]
     assert result["error"] == "1 event(s) still pending after wait_timeout (10 s): {0}".format(pending)
     assert sum(clock.sleeps) <= 10
@@ -670,7 +690,7 @@ def test_event_info_with_wait_times_out_on_pending_events(build, clock):
 def test_event_info_with_wait_all_finished(build, clock):
     fake = location([])
     events = [fake.add_event(COMPLETE, polls=3), fake.add_event(COMPLETE, polls=1)]
-    result = event_info(build(fake, read_only=True), events, wait=True, wait_timeout=600, poll_interval=30)
+    result = vpp_events.event_info(build(fake, read_only=True), task(event_ids=events, wait=True, wait_timeout=600, poll_interval=30))
     assert result["error"] is None and [e["event_status"] for e in result["events"]] == ["COMPLETE", "COMPLETE"]
     assert clock.sleeps == [3, 3, 6]  # looks at 3, 6 and 12 s
 
@@ -685,3 +705,64 @@ def test_a_status_outage_after_an_accepted_post_still_reports_the_event(build, c
     assert [event["event_id"] for event in result["events"]] == ["event-1"]
     assert result["changed"] is True
     assert "temporarily unavailable" in result["error"] and "vpp_event_info" in result["error"]
+
+
+# -- assign with assignments: several groups in one run --------------------------------------------
+
+def assign_groups(client, clock, groups, **options):
+    assert (client.clock, client.sleep) == (clock, clock.sleep)
+    full = [dict({"pricing_param": "STDQ", "serial_numbers": None, "client_user_ids": None}, **group) for group in groups]
+    return writes.assign(client, task(adam_ids=None, pricing_param="STDQ", serial_numbers=None, client_user_ids=None,
+                                      assignments=full, state="present", **options))
+
+
+def test_groups_mixing_stdq_and_plus_share_one_read_and_the_fewest_requests(build, clock):
+    fake = location([asset("100"), asset("300", pricing="PLUS")], [assignment("100", serial="S1")])
+    result = assign_groups(build(fake), clock, [
+        {"adam_ids": ["100"], "serial_numbers": ["S1", "S2"]},
+        {"adam_ids": ["300"], "pricing_param": "PLUS", "serial_numbers": ["S1", "S2"]},
+    ])
+    assert result["error"] is None
+    assert result["changes"] == results({pair("100", "S2"), pair("300", "S1", pricing="PLUS"), pair("300", "S2", pricing="PLUS")})
+    assert len(fake.requests_to("/assets")) == 1  # one read of the assets for every group
+    asset_reads = [params for (_method, path, params, _auth) in fake.log if path == "/assets"]
+    assert "pricingParam" not in asset_reads[0]  # the groups mix pricing params: no filter
+    # (100 STDQ) x [S2] and (300 PLUS) x [S1, S2] need two rectangles
+    assert len(fake.posts) == 2
+    assert sorted(accepted_pairs(fake, ASSOCIATE)) == sorted({pair("100", "S2"), pair("300", "S1", pricing="PLUS"),
+                                                              pair("300", "S2", pricing="PLUS")})
+
+
+def test_groups_with_the_same_targets_go_in_one_request(build, clock):
+    fake = location([asset("100"), asset("300", pricing="PLUS")])
+    assign_groups(build(fake), clock, [
+        {"adam_ids": ["100"], "serial_numbers": ["S1", "S2"]},
+        {"adam_ids": ["300"], "pricing_param": "PLUS", "serial_numbers": ["S2", "S1"]},
+    ])
+    assert len(fake.posts) == 1
+    assert sorted(accepted_pairs(fake, ASSOCIATE)) == sorted(pair(adam, serial, pricing=pricing) for adam, pricing in
+                                                             (("100", "STDQ"), ("300", "PLUS")) for serial in ("S1", "S2"))
+
+
+def test_groups_are_checked_together_before_any_write(build, clock):
+    fake = location([asset("100", total=3, assigned=0)], [])
+    fake.sync_counts()
+    with pytest.raises(PreflightError) as caught:
+        assign_groups(build(fake), clock, [
+            {"adam_ids": ["100"], "serial_numbers": ["S1", "S2"]},
+            {"adam_ids": ["100"], "serial_numbers": ["S3", "S4"]},  # alone each group fits; together they need 4 of 3
+        ])
+    assert fake.posts == []
+    assert caught.value.details["shortages"] == [{"adam_id": "100", "pricing_param": "STDQ", "needed": 4, "available": 3}]
+
+
+def test_groups_name_missing_assets_per_pricing_param(build, clock):
+    fake = location([asset("100")], [])
+    with pytest.raises(PreflightError) as caught:
+        assign_groups(build(fake), clock, [
+            {"adam_ids": ["100", "999"], "serial_numbers": ["S1"]},
+            {"adam_ids": ["100"], "pricing_param": "PLUS", "serial_numbers": ["S1"]},
+        ])
+    assert fake.posts == []
+    assert caught.value.message.startswith("not in this location with pricing_param STDQ: 999; with pricing_param PLUS: 100;")
+    assert caught.value.details["missing_adam_ids"] == ["999", "100"]

@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright: assetops.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""VppModule: the connection options of every vpp_* module, the sToken, and the client.
+
+The options here are documented once, in the doc fragment assetops.licensing.vpp (and .wait).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Optional
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError
+from ansible_collections.assetops.licensing.plugins.module_utils.http import HAS_HTTPX, HTTPX_IMPORT_ERROR
+from ansible_collections.assetops.licensing.plugins.module_utils.module import (
+    CollectionModule,
+    clean_list,
+    http_url,
+    id_list,
+    positive_seconds,
+    zero_or_more,
+)
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, PYDANTIC_IMPORT_ERROR
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import check_expiry, parse_stoken
+
+DEFAULT_API_URL = "https://vpp.itunes.apple.com/mdm/v2"
+PRICING_PARAMS = ["STDQ", "PLUS"]
+
+
+def clean_adam_ids(name: str, values: Optional[List[Any]]) -> Optional[List[str]]:
+    """Apple's adam ids are digits; a name or an App Store link given instead is caught here."""
+    cleaned = clean_list(name, values)
+    for value in cleaned or ():
+        if not value.isdigit():
+            raise InputError("{0}: {1!r} is not an adam id: Apple's ids are digits, such as 361309726 (the number after "
+                             "'id' in the App Store link)".format(name, value))
+    return cleaned
+
+
+def adam_id_list(**spec: Any) -> Dict[str, Any]:
+    return id_list(clean=clean_adam_ids, **spec)
+
+
+# token/token_path fall back to these in resolve_token(), not through the spec, so that a task's
+# own option always beats the environment instead of clashing with it.
+TOKEN_ENVIRONMENT = {"token": "VPP_TOKEN", "token_path": "VPP_TOKEN_PATH"}
+CONNECTION_OPTIONS: Dict[str, Dict[str, Any]] = {
+    "token": {"type": "str", "no_log": True},
+    "token_path": {"type": "path"},
+    "api_url": {"type": "str", "default": DEFAULT_API_URL, "fallback": (env_fallback, ["VPP_API_URL"]), "clean": http_url(DEFAULT_API_URL)},
+    "timeout": {"type": "float", "default": 30.0, "fallback": (env_fallback, ["VPP_TIMEOUT"]), "clean": positive_seconds},
+    "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, ["VPP_VALIDATE_CERTS"])},
+    "ca_path": {"type": "path", "fallback": (env_fallback, ["VPP_CA_PATH"])},
+    "retries": {"type": "int", "default": 8, "clean": zero_or_more},
+}
+
+# Waiting for Apple's events (doc fragment assetops.licensing.vpp.wait); ``wait`` itself differs per module.
+WAIT_OPTIONS: Dict[str, Dict[str, Any]] = {
+    "wait_timeout": {"type": "float", "default": 600.0, "clean": positive_seconds},
+    "poll_interval": {"type": "float", "default": 30.0, "clean": positive_seconds},
+}
+
+
+class VppModule(CollectionModule):
+    """A module of Apple's App and Book Management API."""
+
+    connection_options = CONNECTION_OPTIONS
+    libraries = ((HAS_HTTPX, "httpx", HTTPX_IMPORT_ERROR), (HAS_PYDANTIC, "pydantic", PYDANTIC_IMPORT_ERROR))
+
+    def resolve_token(self) -> str:
+        """The sToken text from token or token_path, else VPP_TOKEN or VPP_TOKEN_PATH; exactly one source."""
+        token, token_path = self.params["token"], self.params["token_path"]
+        if token is not None and token_path is not None:
+            raise InputError("token and token_path are mutually exclusive: give only one")
+        if token is None and token_path is None:
+            env_token, env_path = (os.environ.get(TOKEN_ENVIRONMENT[name]) for name in ("token", "token_path"))
+            if env_token and env_path:
+                raise InputError("both VPP_TOKEN and VPP_TOKEN_PATH are set: unset one of them")
+            if not env_token and not env_path:
+                raise InputError("no token: set token or token_path, or the VPP_TOKEN or VPP_TOKEN_PATH environment variable")
+            token, token_path = env_token or None, env_path or None
+        if token is not None:
+            self.hide(token)
+            return token
+        try:
+            with open(token_path, "r", encoding="utf-8") as handle:
+                content = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError("cannot read token_path {0}: {1}".format(token_path, getattr(exc, "strerror", None) or "not a text file")) from None
+        self.hide(content)
+        return content
+
+    def build_client(self, read_only: bool) -> Any:
+        """Check the TLS options and the token, and build the client; nothing is sent yet."""
+        from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import VppClient
+
+        self.check_tls()
+        stoken = parse_stoken(self.resolve_token())
+        self.hide(stoken.value, stoken.inner_token)
+        warning = check_expiry(stoken)
+        if warning:
+            self.warn(warning)
+        return VppClient(
+            stoken, api_url=self.params["api_url"], timeout=self.params["timeout"], validate_certs=self.params["validate_certs"],
+            ca_path=self.params["ca_path"], retries=self.params["retries"], warn=self.warn, read_only=read_only,
+        )

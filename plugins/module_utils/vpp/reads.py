@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: assetops.licensing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the location holds, read the cheapest way, and the work of vpp_asset_info and vpp_assignment_info.
+
+The choices (per-asset queries, per-target queries, or one walk) are made by the pure functions in
+plan.py with what is known at each moment; this file does the reading.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, Assignment
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import read_page, walk
+
+if HAS_PYDANTIC:
+    from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import AssetsPage, AssignmentsPage
+
+
+def find_assets(client: Any, adam_ids: Optional[Sequence[str]] = None, pricing_param: Optional[str] = None,
+                product_type: Optional[str] = None, device_assignable: Optional[bool] = None,
+                revocable: Optional[bool] = None) -> List[Any]:
+    """Assets of the location that match every given filter, sorted by (adam_id, pricing_param)."""
+    filters = plan.server_filters(pricingParam=pricing_param, productType=product_type,
+                                  deviceAssignable=device_assignable, revocable=revocable)
+    if adam_ids is not None and not adam_ids:
+        return []  # an empty list given matches nothing, at no cost
+    wanted = set(adam_ids) if adam_ids else None
+    if not adam_ids:
+        assets = walk(client, "/assets", [filters], AssetsPage)
+    elif not plan.worth_probing_walk(len(adam_ids)):
+        assets = walk(client, "/assets", [dict(filters, adamId=adam_id) for adam_id in adam_ids], AssetsPage)
+    else:
+        first = read_page(client, "/assets", filters, AssetsPage)
+        # With a pricing filter an adam id has one record, so one seen on page 0 is settled.
+        settled = {asset.adam_id for asset in first.items if asset.adam_id in wanted} if pricing_param else set()
+        unsettled = [adam_id for adam_id in adam_ids if adam_id not in settled]
+        if plan.prefer_full_walk(first.total_pages - 1, len(unsettled)):
+            assets = walk(client, "/assets", [filters], AssetsPage, first=first)
+        else:
+            assets = [asset for asset in first.items if asset.adam_id in settled]
+            assets += walk(client, "/assets", [dict(filters, adamId=adam_id) for adam_id in unsettled], AssetsPage)
+    selected = [
+        asset for asset in assets
+        if plan.matches(asset.adam_id, wanted)
+        and plan.matches(asset.pricing_param, pricing_param and {pricing_param})
+        and plan.matches(asset.product_type, product_type and {product_type})
+        and plan.matches(asset.device_assignable, None if device_assignable is None else {device_assignable})
+        and plan.matches(asset.revocable, None if revocable is None else {revocable})
+    ]
+    unique_by_key = {asset.key: asset for asset in selected}
+    return [unique_by_key[key] for key in sorted(unique_by_key)]
+
+
+def find_assignments(client: Any, adam_ids: Optional[Sequence[str]] = None, serial_numbers: Optional[Sequence[str]] = None,
+                     client_user_ids: Optional[Sequence[str]] = None, pricing_param: Optional[str] = None,
+                     assigned_counts: Optional[Dict[Tuple[str, str], int]] = None) -> List[Assignment]:
+    """Assignments matching the filters, sorted.
+
+    serial_numbers and client_user_ids together name the targets (a record matches either);
+    adam_ids and pricing_param narrow further. ``assigned_counts`` ((adam_id, pricing_param) ->
+    assignedCount, from /assets) lets assets nobody holds be skipped and per-asset reads be priced.
+    """
+    targets_given = serial_numbers is not None or client_user_ids is not None
+    if (adam_ids is not None and not adam_ids) or (targets_given and not serial_numbers and not client_user_ids):
+        return []  # an empty list given matches nothing, at no cost
+    held_counts = None
+    if adam_ids and assigned_counts is not None:
+        held_counts = {
+            adam_id: sum(count for (counted_id, pricing), count in assigned_counts.items()
+                         if counted_id == adam_id and (pricing_param is None or pricing == pricing_param))
+            for adam_id in adam_ids
+        }
+        adam_ids = [adam_id for adam_id in adam_ids if held_counts[adam_id]]
+        if not adam_ids:
+            return []  # nobody holds any of these assets
+    base = plan.server_filters(pricingParam=pricing_param)
+    # Apple combines filters, so one asset narrows every target query
+    base_for_targets = dict(base, adamId=adam_ids[0]) if adam_ids and len(adam_ids) == 1 else base
+    target_queries = [dict(base_for_targets, serialNumber=serial) for serial in serial_numbers or ()]
+    target_queries += [dict(base_for_targets, clientUserId=user) for user in client_user_ids or ()]
+    asset_queries = [dict(base, adamId=adam_id) for adam_id in adam_ids or ()]
+    queries_for = {plan.PER_TARGET: target_queries, plan.PER_ASSET: asset_queries}
+    first_choice = plan.choose_assignment_read(len(asset_queries), len(target_queries))
+    if first_choice == plan.WALK:
+        found = walk(client, "/assignments", [base], AssignmentsPage)
+    elif not plan.worth_probing_walk(len(queries_for[first_choice])):
+        found = walk(client, "/assignments", queries_for[first_choice], AssignmentsPage)
+    else:
+        first = read_page(client, "/assignments", base, AssignmentsPage)
+        per_asset_pages = None
+        if asset_queries and (held_counts is not None or not target_queries):
+            page_size = first.size or len(first.assignments) or 1
+            per_asset_pages = (sum(plan.pages_for(held_counts[adam_id], page_size) for adam_id in adam_ids)
+                               if held_counts is not None else len(asset_queries))
+        choice = plan.cheapest_read(first.total_pages - 1, len(target_queries) if target_queries else None, per_asset_pages)
+        if choice == plan.WALK:
+            found = walk(client, "/assignments", [base], AssignmentsPage, first=first)
+        else:
+            found = walk(client, "/assignments", queries_for[choice], AssignmentsPage)
+    wanted_assets = set(adam_ids) if adam_ids else None
+    wanted_serials = set(serial_numbers or ())
+    wanted_users = set(client_user_ids or ())
+
+    def wanted(assignment: Assignment) -> bool:
+        if not plan.matches(assignment.adam_id, wanted_assets):
+            return False
+        if pricing_param and assignment.pricing_param != pricing_param:
+            return False
+        if not targets_given:
+            return True
+        pool = wanted_serials if assignment.target_kind == Assignment.SERIAL else wanted_users
+        return assignment.target_id in pool
+
+    return sorted(assignment for assignment in plan.unique(found) if wanted(assignment))
+
+
+def asset_info(client: Any, options: Any) -> Dict[str, Any]:
+    """vpp_asset_info."""
+    assets = find_assets(client, adam_ids=options.adam_ids, pricing_param=options.pricing_param, product_type=options.product_type,
+                         device_assignable=options.device_assignable, revocable=options.revocable)
+    return {"changed": False, "assets": [asset.to_result() for asset in assets]}
+
+
+def assignment_info(client: Any, options: Any) -> Dict[str, Any]:
+    """vpp_assignment_info."""
+    assignments = find_assignments(client, adam_ids=options.adam_ids, serial_numbers=options.serial_numbers,
+                                   client_user_ids=options.client_user_ids, pricing_param=options.pricing_param)
+    return {"changed": False, "assignments": [assignment.to_result() for assignment in assignments]}
