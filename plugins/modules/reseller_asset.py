@@ -139,52 +139,30 @@ diff:
   type: dict
 """
 
-from ansible_collections.assetops.licensing.plugins.module_utils.module import InputError, ResellerModule
-from ansible_collections.assetops.licensing.plugins.module_utils.reseller.assets import lookup, update_asset
+from ansible_collections.assetops.licensing.plugins.module_utils.reseller.assets import check_update, manage_asset
+from ansible_collections.assetops.licensing.plugins.module_utils.reseller.module import ResellerModule, record_id
 
-TAG_OPTIONS = {name: {"type": "str"} for name in ("cost_center", "department", "project", "custom", "owner")}
+OPTIONS = {
+    "id": record_id(),
+    "external_order_id": {"type": "str"},
+    "reseller_customer_id": record_id(),
+    "external_product_id": {"type": "str"},
+    "external_sku_id": {"type": "str"},
+    "product_variant_id": record_id(),
+    "name": {"type": "str"},
+    "invoice_profile_id": record_id(),
+    "auto_renew_enabled": {"type": "bool"},
+    "tags": {"type": "dict", "options": {name: {"type": "str"} for name in ("cost_center", "department", "project", "custom", "owner")}},
+    "purge_tags": {"type": "bool", "default": False},
+    "state": {"type": "str", "choices": ["present"], "default": "present"},
+}
 
 
 def main():
-    module = ResellerModule(
-        argument_spec={
-            "id": {"type": "int"},
-            "external_order_id": {"type": "str"},
-            "reseller_customer_id": {"type": "int"},
-            "external_product_id": {"type": "str"},
-            "external_sku_id": {"type": "str"},
-            "product_variant_id": {"type": "int"},
-            "name": {"type": "str"},
-            "invoice_profile_id": {"type": "int"},
-            "auto_renew_enabled": {"type": "bool"},
-            "tags": {"type": "dict", "options": TAG_OPTIONS},
-            "purge_tags": {"type": "bool", "default": False},
-            "state": {"type": "str", "choices": ["present"], "default": "present"},
-        },
-        required_one_of=[("id", "external_order_id")],
-        mutually_exclusive=[("id", "external_order_id")],
+    ResellerModule(
+        OPTIONS, writes=True, required_one_of=[("id", "external_order_id")], mutually_exclusive=[("id", "external_order_id")],
         required_by={"external_order_id": "reseller_customer_id"},
-        supports_check_mode=True,
-    )
-    params = module.params
-
-    def check_input():
-        if params["name"] is not None and not params["name"].strip():
-            raise InputError("name must not be empty: give the asset's new name, or leave name out to keep it")
-        if params["purge_tags"] and params["tags"] is None:
-            raise InputError("purge_tags needs tags: give the tags to keep, or tags: {} to remove every tag")
-
-    def manage(client):
-        asset = lookup(client, params["id"], params["external_order_id"], params["reseller_customer_id"], {
-            "external_product_id": params["external_product_id"], "external_sku_id": params["external_sku_id"],
-            "product_variant_id": params["product_variant_id"],
-        })
-        tags = None if params["tags"] is None else {name: value for name, value in params["tags"].items() if value is not None}
-        return update_asset(client, asset, name=params["name"], invoice_profile_id=params["invoice_profile_id"],
-                            auto_renew_enabled=params["auto_renew_enabled"], tags=tags, purge_tags=params["purge_tags"],
-                            check_mode=module.check_mode, warn=module.warn)
-
-    module.run(manage, read_only=False, check_input=check_input)
+    ).run(manage_asset, check_input=check_update)
 
 
 if __name__ == "__main__":

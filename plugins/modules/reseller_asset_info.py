@@ -189,36 +189,25 @@ assets:
       type: str
 """
 
-from ansible_collections.assetops.licensing.plugins.module_utils.module import ResellerModule
-from ansible_collections.assetops.licensing.plugins.module_utils.reseller.assets import find_assets
+from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
+from ansible_collections.assetops.licensing.plugins.module_utils.reseller.assets import asset_info
+from ansible_collections.assetops.licensing.plugins.module_utils.reseller.module import ResellerModule, record_id
+
+OPTIONS = {
+    "id": record_id(),
+    "reseller_customer_id": record_id(),
+    "publisher_id": record_id(),
+    "external_order_ids": id_list(),
+    "reservation_id": {"type": "str"},
+    "asset_type": {"type": "str", "choices": ["reservation", "software", "subscription"]},
+    "status": {"type": "list", "elements": "str", "choices": ["fulfilling", "succeeded", "cancelled", "expired"]},
+    "search": {"type": "str"},
+    "invoice_profile_id": record_id(),
+}
 
 
 def main():
-    module = ResellerModule(
-        argument_spec={
-            "id": {"type": "int"},
-            "reseller_customer_id": {"type": "int"},
-            "publisher_id": {"type": "int"},
-            "external_order_ids": {"type": "list", "elements": "str"},
-            "reservation_id": {"type": "str"},
-            "asset_type": {"type": "str", "choices": ["reservation", "software", "subscription"]},
-            "status": {"type": "list", "elements": "str", "choices": ["fulfilling", "succeeded", "cancelled", "expired"]},
-            "search": {"type": "str"},
-            "invoice_profile_id": {"type": "int"},
-        },
-        supports_check_mode=True,
-    )
-    params = module.params
-
-    def read(client):
-        assets = find_assets(
-            client, asset_id=params["id"], reseller_customer_id=params["reseller_customer_id"], publisher_id=params["publisher_id"],
-            external_order_ids=params["external_order_ids"], reservation_id=params["reservation_id"], asset_type=params["asset_type"],
-            status=params["status"], search=params["search"], invoice_profile_id=params["invoice_profile_id"],
-        )
-        return {"changed": False, "assets": [asset.to_result() for asset in assets]}
-
-    module.run(read, list_options=["external_order_ids"])
+    ResellerModule(OPTIONS).run(asset_info)
 
 
 if __name__ == "__main__":

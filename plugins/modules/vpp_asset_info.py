@@ -119,30 +119,20 @@ assets:
       type: bool
 """
 
-from ansible_collections.assetops.licensing.plugins.module_utils.module import VppModule
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import PRICING_PARAMS, VppModule, adam_id_list
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.reads import asset_info
+
+OPTIONS = {
+    "adam_ids": adam_id_list(),
+    "pricing_param": {"type": "str", "choices": PRICING_PARAMS},
+    "product_type": {"type": "str", "choices": ["App", "Book"]},
+    "device_assignable": {"type": "bool"},
+    "revocable": {"type": "bool"},
+}
 
 
 def main():
-    module = VppModule(
-        argument_spec={
-            "adam_ids": {"type": "list", "elements": "str"},
-            "pricing_param": {"type": "str", "choices": ["STDQ", "PLUS"]},
-            "product_type": {"type": "str", "choices": ["App", "Book"]},
-            "device_assignable": {"type": "bool"},
-            "revocable": {"type": "bool"},
-        },
-        supports_check_mode=True,
-    )
-    params = module.params
-
-    def read(client):
-        assets = client.find_assets(
-            adam_ids=params["adam_ids"], pricing_param=params["pricing_param"], product_type=params["product_type"],
-            device_assignable=params["device_assignable"], revocable=params["revocable"],
-        )
-        return {"changed": False, "assets": [asset.to_result() for asset in assets]}
-
-    module.run(read, list_options=["adam_ids"])
+    VppModule(OPTIONS).run(asset_info)
 
 
 if __name__ == "__main__":

@@ -33,10 +33,11 @@ extends_documentation_fragment:
   - assetops.licensing.attributes.actiongroup_vpp
 options:
   adam_ids:
-    description: The assets (Apple's adam ids, as strings of digits). Repeats are ignored; an empty string or a name is an error.
+    description:
+      - The assets (Apple's adam ids, as strings of digits). Repeats are ignored; an empty string or a name is an error.
+      - Give either O(adam_ids) (with O(serial_numbers) or O(client_user_ids)) or O(assignments).
     type: list
     elements: str
-    required: true
   pricing_param:
     description: The license quality the assets were bought at, C(STDQ) (standard) or C(PLUS) (high quality).
     type: str
@@ -44,14 +45,43 @@ options:
     default: STDQ
   serial_numbers:
     description:
-      - Devices, by serial number. At least one of O(serial_numbers) and O(client_user_ids) must be given;
-        an empty list means nothing to do.
+      - Devices, by serial number. With O(adam_ids), at least one of O(serial_numbers) and O(client_user_ids) must be
+        given; an empty list means nothing to do.
     type: list
     elements: str
   client_user_ids:
     description: Users, by the client user id your MDM registered them with.
     type: list
     elements: str
+  assignments:
+    description:
+      - Several groups of assets and targets in one task, instead of O(adam_ids), O(pricing_param), O(serial_numbers)
+        and O(client_user_ids) (mutually exclusive with them).
+      - Every group is planned together - one read of what is held, one license check across all groups (counting
+        only new pairs), and the fewest requests across groups - so one task may give different apps to different
+        devices, and mix C(STDQ) and C(PLUS) assets.
+      - O(state) applies to every group.
+    type: list
+    elements: dict
+    suboptions:
+      adam_ids:
+        description: The assets of this group.
+        type: list
+        elements: str
+        required: true
+      pricing_param:
+        description: The license quality of this group's assets.
+        type: str
+        choices: [STDQ, PLUS]
+        default: STDQ
+      serial_numbers:
+        description: Devices of this group. At least one of O(assignments[].serial_numbers) and O(assignments[].client_user_ids).
+        type: list
+        elements: str
+      client_user_ids:
+        description: Users of this group.
+        type: list
+        elements: str
   state:
     description: V(present) assigns (associate), V(absent) takes back (disassociate).
     type: str
@@ -66,6 +96,7 @@ options:
 notes:
   - Run it once for many devices (for example with O(ignore:run_once=true) and the serial numbers of every host of
     the play) rather than once per host; one call needs a handful of requests where per-host calls need hundreds.
+    When devices need different apps, give every app set as a group of O(assignments) in that one call.
 seealso:
   - module: assetops.licensing.vpp_revoke
   - module: assetops.licensing.vpp_event_info
@@ -86,6 +117,17 @@ EXAMPLES = r"""
   assetops.licensing.vpp_assignment:
     adam_ids: ["1485035550"]
     client_user_ids: [teacher-17, teacher-18]
+  delegate_to: localhost
+
+- name: Per-device app sets in one task, planned together (the device_onboarding role works this way)
+  assetops.licensing.vpp_assignment:
+    assignments:
+      - adam_ids: ["361309726", "361285480"]
+        serial_numbers: [DMPXK2ABCDEF, DMPXK2GHIJKL]
+      - adam_ids: ["1500000124"]
+        pricing_param: PLUS
+        serial_numbers: [DMPXK2ABCDEF]
+  run_once: true
   delegate_to: localhost
 
 - name: Take an app back from a retired device, without waiting for Apple
@@ -207,31 +249,40 @@ diff:
   type: dict
 """
 
-from ansible_collections.assetops.licensing.plugins.module_utils.module import WAIT_SPEC, VppModule
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import AssignmentRun
+from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError
+from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import PRICING_PARAMS, WAIT_OPTIONS, VppModule, adam_id_list
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import assign
+
+TARGETS = ("serial_numbers", "client_user_ids")
+GROUP_OPTIONS = {
+    "adam_ids": adam_id_list(required=True),
+    "pricing_param": {"type": "str", "choices": PRICING_PARAMS, "default": "STDQ"},
+    "serial_numbers": id_list(),
+    "client_user_ids": id_list(),
+}
+OPTIONS = dict({
+    "adam_ids": adam_id_list(),
+    "pricing_param": {"type": "str", "choices": PRICING_PARAMS, "default": "STDQ"},
+    "serial_numbers": id_list(),
+    "client_user_ids": id_list(),
+    "assignments": {"type": "list", "elements": "dict", "options": GROUP_OPTIONS, "required_one_of": [TARGETS]},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "wait": {"type": "bool", "default": True},
+}, **WAIT_OPTIONS)
+
+
+def check_targets(options):
+    """The top-level options name assets and targets together; a group checks its own targets."""
+    if options.adam_ids is not None and options.serial_numbers is None and options.client_user_ids is None:
+        raise InputError("one of the following is required: {0}".format(", ".join(TARGETS)))
 
 
 def main():
-    argument_spec = {
-        "adam_ids": {"type": "list", "elements": "str", "required": True},
-        "pricing_param": {"type": "str", "choices": ["STDQ", "PLUS"], "default": "STDQ"},
-        "serial_numbers": {"type": "list", "elements": "str"},
-        "client_user_ids": {"type": "list", "elements": "str"},
-        "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-        "wait": {"type": "bool", "default": True},
-    }
-    argument_spec.update(WAIT_SPEC)
-    module = VppModule(argument_spec=argument_spec, required_one_of=[("serial_numbers", "client_user_ids")], supports_check_mode=True)
-    params = module.params
-
-    def write(client):
-        return AssignmentRun(
-            client, adam_ids=params["adam_ids"], pricing_param=params["pricing_param"], serial_numbers=params["serial_numbers"],
-            client_user_ids=params["client_user_ids"], state=params["state"], wait=params["wait"],
-            wait_timeout=params["wait_timeout"], poll_interval=params["poll_interval"], check_mode=module.check_mode,
-        ).run()
-
-    module.run(write, read_only=False, list_options=["adam_ids", "serial_numbers", "client_user_ids"])
+    VppModule(
+        OPTIONS, writes=True, required_one_of=[("adam_ids", "assignments")],
+        mutually_exclusive=[("assignments", name) for name in ("adam_ids", "pricing_param") + TARGETS],
+    ).run(assign, check_input=check_targets)
 
 
 if __name__ == "__main__":

@@ -95,29 +95,20 @@ assignments:
       sample: 6b5b2c4e-teacher-17
 """
 
-from ansible_collections.assetops.licensing.plugins.module_utils.module import VppModule
+from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import PRICING_PARAMS, VppModule, adam_id_list
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.reads import assignment_info
+
+OPTIONS = {
+    "adam_ids": adam_id_list(),
+    "serial_numbers": id_list(),
+    "client_user_ids": id_list(),
+    "pricing_param": {"type": "str", "choices": PRICING_PARAMS},
+}
 
 
 def main():
-    module = VppModule(
-        argument_spec={
-            "adam_ids": {"type": "list", "elements": "str"},
-            "serial_numbers": {"type": "list", "elements": "str"},
-            "client_user_ids": {"type": "list", "elements": "str"},
-            "pricing_param": {"type": "str", "choices": ["STDQ", "PLUS"]},
-        },
-        supports_check_mode=True,
-    )
-    params = module.params
-
-    def read(client):
-        assignments = client.find_assignments(
-            adam_ids=params["adam_ids"], serial_numbers=params["serial_numbers"],
-            client_user_ids=params["client_user_ids"], pricing_param=params["pricing_param"],
-        )
-        return {"changed": False, "assignments": [assignment.to_result() for assignment in assignments]}
-
-    module.run(read, list_options=["adam_ids", "serial_numbers", "client_user_ids"])
+    VppModule(OPTIONS).run(assignment_info)
 
 
 if __name__ == "__main__":

@@ -83,23 +83,18 @@ events:
       elements: dict
 """
 
-from ansible_collections.assetops.licensing.plugins.module_utils.module import WAIT_SPEC, VppModule
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import event_info
+from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.events import event_info
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import WAIT_OPTIONS, VppModule
+
+OPTIONS = dict({
+    "event_ids": id_list(required=True),
+    "wait": {"type": "bool", "default": False},
+}, **WAIT_OPTIONS)
 
 
 def main():
-    argument_spec = {
-        "event_ids": {"type": "list", "elements": "str", "required": True},
-        "wait": {"type": "bool", "default": False},
-    }
-    argument_spec.update(WAIT_SPEC)
-    module = VppModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-
-    def read(client):
-        return event_info(client, params["event_ids"], params["wait"], params["wait_timeout"], params["poll_interval"])
-
-    module.run(read, list_options=["event_ids"])
+    VppModule(OPTIONS).run(event_info)
 
 
 if __name__ == "__main__":

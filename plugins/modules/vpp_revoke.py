@@ -90,27 +90,19 @@ diff:
   type: dict
 """
 
-from ansible_collections.assetops.licensing.plugins.module_utils.module import WAIT_SPEC, VppModule
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import RevokeRun
+from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import WAIT_OPTIONS, VppModule
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import revoke
+
+OPTIONS = dict({
+    "serial_numbers": id_list(),
+    "client_user_ids": id_list(),
+    "wait": {"type": "bool", "default": True},
+}, **WAIT_OPTIONS)
 
 
 def main():
-    argument_spec = {
-        "serial_numbers": {"type": "list", "elements": "str"},
-        "client_user_ids": {"type": "list", "elements": "str"},
-        "wait": {"type": "bool", "default": True},
-    }
-    argument_spec.update(WAIT_SPEC)
-    module = VppModule(argument_spec=argument_spec, required_one_of=[("serial_numbers", "client_user_ids")], supports_check_mode=True)
-    params = module.params
-
-    def write(client):
-        return RevokeRun(
-            client, serial_numbers=params["serial_numbers"], client_user_ids=params["client_user_ids"], wait=params["wait"],
-            wait_timeout=params["wait_timeout"], poll_interval=params["poll_interval"], check_mode=module.check_mode,
-        ).run()
-
-    module.run(write, read_only=False, list_options=["serial_numbers", "client_user_ids"])
+    VppModule(OPTIONS, writes=True, required_one_of=[("serial_numbers", "client_user_ids")]).run(revoke)
 
 
 if __name__ == "__main__":
