@@ -126,6 +126,29 @@ def test_action_group_module_exists(group, module):
     assert (MODULES_DIR / f"{short}.py").is_file(), f"{group}: plugins/modules/{short}.py does not exist"
 
 
+def _module_names() -> list[str]:
+    return sorted(path.stem for path in MODULES_DIR.glob("*.py") if path.stem != "__init__")
+
+
+@pytest.mark.parametrize("module", _module_names())
+def test_every_module_is_in_its_action_group(module):
+    group = module.split("_", 1)[0]  # vpp_* -> vpp, reseller_* -> reseller
+    members = {member for grouped, member in _action_group_modules() if grouped == group}
+    assert module in members, f"plugins/modules/{module}.py is not in meta/runtime.yml's action group {group!r}"
+
+
+def _readme_modules() -> set[str]:
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    return set(re.findall(r"^\| `assetops\.licensing\.(\w+)` \|", text, flags=re.MULTILINE))
+
+
+def test_readme_module_table_lists_every_module_and_no_other():
+    listed = _readme_modules()
+    assert listed, "the README's module table is gone"
+    assert sorted(listed - set(_module_names())) == [], "the README lists modules that do not exist"
+    assert sorted(set(_module_names()) - listed) == [], "modules missing from the README's module table"
+
+
 # --- requirements files -----------------------------------------------------------------------
 
 
