@@ -51,7 +51,7 @@ class VppClient:
             self.api_url, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path, retries=retries,
             error_parser=apple_error_parser, warn=self.warn,
             pacer=RequestPacer(DEFAULT_LIMITS["max_request_per_second"], sleep=sleep, safety=PACING_SAFETY),
-            sleep=sleep, httpx_transport=httpx_transport,
+            sleep=sleep, httpx_transport=httpx_transport, clock=clock,
         )
         self._limits_cache = limits_cache or LimitsCache(self.api_url)
         self._limits: Optional[ServiceLimits] = None
