@@ -275,6 +275,7 @@ def execute(client: Any, operation: Any, items: Sequence[Any], options: Any) -> 
     """
     sent = send(client, operation, items)
     deadline = (sent.started if sent.started is not None else client.clock()) + options.wait_timeout
+    client.transport.deadline = deadline  # a Retry-After longer than the task has left fails, saying when to retry
     progress = sent.progress
     try:
         progress += follow(client, operation, sent.submitted, deadline, options)
