@@ -139,11 +139,12 @@ class RequestPacer:
     """Spaces request starts so that no more than ``rate`` begin in any one second.
 
     Thread-safe: parallel page reads share one pacer, so a location's budget holds for all of them.
-    A slot is reserved under the lock and slept for outside it.
+    A slot is reserved under the lock and slept for outside it. With ``shared`` (a SharedPace) the
+    slots come from a file that every module process of the same location uses.
     """
 
     def __init__(self, rate: Optional[float] = None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, safety: float = 1.05):
+                 sleep: Callable[[float], None] = time.sleep, safety: float = 1.05, shared: Any = None):
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
@@ -152,6 +153,7 @@ class RequestPacer:
         self._next_slot = 0.0
         self._rate: Optional[float] = None
         self._interval = 0.0
+        self.shared = shared
         self.set_rate(rate)
 
     @property
@@ -174,11 +176,14 @@ class RequestPacer:
         if not self._interval:
             return
         with self._lock:
-            now = self._clock()
-            slot = max(now, self._next_slot)
-            self._next_slot = slot + self._interval
-        if slot > now:
-            self._sleep(slot - now)
+            delay = self.shared.reserve(self._interval) if self.shared is not None else None
+            if delay is None:
+                now = self._clock()
+                slot = max(now, self._next_slot)
+                self._next_slot = slot + self._interval
+                delay = slot - now
+        if delay > 0:
+            self._sleep(delay)
 
 
 ErrorParser = Callable[["httpx.Response", Any], Optional[ApiError]]

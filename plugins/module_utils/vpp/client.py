@@ -34,13 +34,15 @@ class VppClient:
     """One location (one sToken) of Apple's App and Book Management API.
 
     ``sleep`` and ``clock`` are the run's time: the waits for events and for lost writes use them,
-    so tests inject a fake clock here once.
+    so tests inject a fake clock here once. ``shared_pace`` (a SharedPace) paces this location
+    together with every other module process of the controller.
     """
 
     def __init__(self, token: SToken, api_url: str, timeout: float = 30.0, validate_certs: bool = True,
                  ca_path: Optional[str] = None, retries: int = 8, warn: Optional[Callable[[str], None]] = None,
                  read_only: bool = True, limits_cache: Optional[LimitsCache] = None, httpx_transport: Any = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+                 shared_pace: Any = None):
         self.api_url = api_url.rstrip("/")
         self.sleep = sleep
         self.clock = clock
@@ -50,7 +52,7 @@ class VppClient:
         self.transport = Transport(
             self.api_url, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path, retries=retries,
             error_parser=apple_error_parser, warn=self.warn,
-            pacer=RequestPacer(DEFAULT_LIMITS["max_request_per_second"], sleep=sleep, safety=PACING_SAFETY),
+            pacer=RequestPacer(DEFAULT_LIMITS["max_request_per_second"], sleep=sleep, safety=PACING_SAFETY, shared=shared_pace),
             sleep=sleep, httpx_transport=httpx_transport, clock=clock,
         )
         self._limits_cache = limits_cache or LimitsCache(self.api_url)

@@ -12,6 +12,8 @@ import tempfile
 import time
 from typing import Any, Callable, Dict, Optional
 
+from ansible_collections.assetops.licensing.plugins.module_utils.shared_pace import cache_directory
+
 # Apple's documented values, used when /service/config leaves a limit out.
 DEFAULT_LIMITS = {
     "max_assets": 25, "max_serial_numbers": 1000, "max_client_user_ids": 1000,
@@ -36,8 +38,7 @@ class LimitsCache:
 
     def __init__(self, api_url: str, directory: Optional[str] = None, ttl: float = LIMITS_TTL_SECONDS,
                  clock: Callable[[], float] = time.time):
-        base = directory or os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        self.directory = os.path.join(base, "assetops.licensing")
+        self.directory = os.path.join(directory, "assetops.licensing") if directory else cache_directory()
         digest = hashlib.sha256(api_url.encode("utf-8")).hexdigest()[:16]
         self.path = os.path.join(self.directory, "vpp-service-config-{0}.json".format(digest))
         self.api_url = api_url
