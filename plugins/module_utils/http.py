@@ -362,7 +362,9 @@ class Transport:
         ``idempotent`` overrides the method's nature, e.g. for a token request that may be repeated.
         """
         method = method.upper()
-        url = self.base_url + path
+        url = path if "://" in path else self.base_url + path  # an absolute URL, e.g. from a service config
+        if url.startswith(self.base_url + "/"):
+            path = url[len(self.base_url):]  # errors name the path under the base URL either way
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         content = None
