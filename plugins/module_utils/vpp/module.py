@@ -68,6 +68,10 @@ WAIT_OPTIONS: Dict[str, Dict[str, Any]] = {
 }
 
 
+# The write modules also wait for writes whose answer was lost (doc fragment assetops.licensing.vpp.write).
+WRITE_WAIT_OPTIONS: Dict[str, Dict[str, Any]] = dict(WAIT_OPTIONS, resend_after={"type": "float", "default": 600.0, "clean": positive_seconds})
+
+
 class VppModule(CollectionModule):
     """A module of Apple's App and Book Management API."""
 
