@@ -14,7 +14,7 @@ import httpx
 
 with warnings.catch_warnings():
     # starlette 1.x suggests httpx2 for its TestClient; the collection's transport is httpx, so stay on it.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 from tests.simulator import DEFAULT_SEED
