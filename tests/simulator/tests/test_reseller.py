@@ -390,3 +390,54 @@ def test_over_the_wire_with_control_helpers_and_a_fault(control, wire) -> None:
     assert control.reseller_asset(SINGLE_ORDER_ASSET)["PurchasePrice"] == "12.345678901234567890"
     assert control.expire_reseller_tokens() == 1 and api.get(ASSETS).status_code == 401
     assert control.reseller_state()["tokensIssued"] == 1
+
+
+# ---------------------------------------------------------------------- fault extras
+def add_faults(client, *rules: dict[str, Any]) -> Any:
+    return client.post("/_sim/faults", json={"faults": list(rules)})
+
+
+def test_status_fault_with_its_own_message_or_body(client, api) -> None:
+    add_faults(client, {"method": "GET", "path": "/api/v1/assets/*", "kind": "status", "status": 400, "errorNumber": "InvalidFilter",
+                        "message": "PageSize is too large"})
+    failed = api.get(ASSETS)
+    assert failed.status_code == 400 and failed.json() == {"ErrorCode": "InvalidFilter", "Message": "PageSize is too large",
+                                                           "Parameters": {}, "ObjectErrors": []}
+    body = {"ErrorCode": "InvalidFilter", "Message": "m", "Parameters": {"PageSize": "1000"}, "ObjectErrors": [{"Field": "PageSize"}]}
+    add_faults(client, {"path": "/api/v1/assets/", "kind": "status", "status": 400, "body": body})
+    assert api.get(ASSETS).json() == body
+    add_faults(client, {"path": "/api/v1/assets/", "kind": "status", "status": 200, "body": {"Items": "not a list"}})
+    assert api.get(ASSETS).json() == {"Items": "not a list"}
+    add_faults(client, {"method": "POST", "path": TOKEN, "kind": "status", "status": 401, "body": ""},
+               {"method": "POST", "path": TOKEN, "kind": "status", "status": 503, "message": "maintenance", "retryAfter": "2"})
+    empty = client.post(TOKEN, data=token_form(), headers=basic())
+    assert (empty.status_code, empty.content) == (401, b"")
+    plain_text = client.post(TOKEN, data=token_form(), headers=basic())
+    assert (plain_text.status_code, plain_text.text, plain_text.headers["retry-after"]) == (503, "maintenance", "2")
+    assert [entry["fault"] for entry in client.get("/_sim/log").json()["entries"]] == [None] + ["status"] * 5  # the api fixture's login first
+    for bad in ({"message": 5}, {"body": {"a": 1}, "html": True}, {"body": "x", "message": "y"}):
+        assert add_faults(client, {"path": ASSETS, "kind": "status", "status": 500, **bad}).status_code == 400
+    assert api.get(ASSETS).status_code == 200
+
+
+def test_in_process_drops_are_httpx_errors() -> None:
+    from tests.utils.inprocess import InProcessSimulator  # pylint: disable=import-outside-toplevel
+    sim = InProcessSimulator()
+    try:
+        with httpx.Client(transport=sim.transport(), base_url=sim.reseller_url) as http:
+            api = Reseller(http, sim.reseller_static_token())
+            sim.add_faults({"method": "PUT", "path": f"{ASSETS}{SINGLE_ORDER_ASSET}", "kind": "drop_before"},
+                           {"method": "PUT", "path": f"{ASSETS}{SINGLE_ORDER_ASSET}", "kind": "drop_after"})
+            with pytest.raises(httpx.RemoteProtocolError):
+                api.send("PUT", f"{ASSETS}{SINGLE_ORDER_ASSET}", {"Name": "first"})
+            assert sim.reseller_asset(SINGLE_ORDER_ASSET)["Name"] == "Microsoft 365 E3"  # not applied
+            with pytest.raises(httpx.RemoteProtocolError):
+                api.send("PUT", f"{ASSETS}{SINGLE_ORDER_ASSET}", {"Name": "second"})
+            assert sim.reseller_asset(SINGLE_ORDER_ASSET)["Name"] == "second"  # applied, answer lost
+            assert api.asset(SINGLE_ORDER_ASSET)["Name"] == "second"  # the next request is served
+        assert [(entry["fault"], entry["status"]) for entry in sim.log()] == [("drop_before", None), ("drop_after", 200), (None, 200)]
+        sent = sim.sent()
+        assert [request.method for request in sent] == ["PUT", "PUT", "GET"] and sent[0].headers["authorization"].startswith("Bearer ")
+        assert json.loads(sent[1].content) == {"Name": "second"}
+    finally:
+        sim.close()
