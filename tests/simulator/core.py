@@ -380,6 +380,7 @@ def _checked_rule(raw: Any, check_mutation: Callable[[dict[str, Any]], None]) ->
         rule.setdefault("errorNumber", None)
         rule.setdefault("retryAfter", None)
         rule.setdefault("html", False)
+        _check_status_body(rule)
         if rule["retryAfter"] is not None:
             rule["retryAfter"] = str(rule["retryAfter"])
             if not rule["retryAfter"].isdigit() and not _is_date_offset(rule["retryAfter"]):
@@ -390,6 +391,32 @@ def _checked_rule(raw: Any, check_mutation: Callable[[dict[str, Any]], None]) ->
     elif kind == "mutate":
         check_mutation(rule)
     return rule
+
+
+# ----------------------------------------------------------------- status faults: own message or body
+def _check_status_body(rule: dict[str, Any]) -> None:
+    """``message``: the text of the API's error body (with ``errorNumber``) or of the plain-text body;
+    ``body``: the whole response body, a string as it is (text), any other JSON value as JSON."""
+    rule.setdefault("message", None)
+    rule.setdefault("body", None)
+    if rule["message"] is not None and not isinstance(rule["message"], str):
+        raise FaultError("message must be a string")
+    if rule["body"] is not None and (rule["html"] or rule["message"] is not None):
+        raise FaultError("body replaces the whole answer: give it without html or message")
+
+
+def _status_body_response(half: ApiHalf | None, rule: dict[str, Any]) -> Response | None:
+    """The answer of a status fault with its own ``body`` or ``message``; None when it has neither."""
+    status = rule["status"]
+    if rule.get("body") is not None:
+        if isinstance(rule["body"], str):
+            return Response(rule["body"].encode("utf-8"), status_code=status, media_type="text/plain" if rule["body"] else None)
+        return JSONResponse(rule["body"], status_code=status)
+    if rule.get("message") is None or rule["html"]:
+        return None
+    if rule["errorNumber"] is not None and half is not None:
+        return half.error_response(status, rule["errorNumber"], rule["message"])
+    return PlainTextResponse(rule["message"], status_code=status)
 
 
 def _is_date_offset(value: str) -> bool:
@@ -455,6 +482,11 @@ def _rule_matches(rule: dict[str, Any], method: str, path: str) -> bool:
     return path.startswith(pattern[:-1]) if pattern.endswith("*") else path == pattern
 
 
+class DroppedConnection(RuntimeError):
+    """A drop fault without a uvicorn connection to abort (the app runs in-process, e.g. under
+    starlette's TestClient). tests/utils/inprocess.py turns it into the httpx error a socket gives."""
+
+
 async def drop_connection(send: Callable[..., Any]) -> None:
     """Close the client's TCP connection without a response.
 
@@ -466,7 +498,7 @@ async def drop_connection(send: Callable[..., Any]) -> None:
     cycle = getattr(send, "__self__", None)
     transport = getattr(cycle, "transport", None)
     if transport is None:
-        raise RuntimeError("dropping connections needs the uvicorn server (run the simulator as a process)")
+        raise DroppedConnection("dropping connections needs the uvicorn server (run the simulator as a process)")
     transport.abort()
     for _attempt in range(100):
         if getattr(cycle, "disconnected", True):
@@ -686,8 +718,11 @@ class Simulator:
     def _fault_response(half: ApiHalf | None, rule: dict[str, Any]) -> Response:
         status = rule["status"]
         phrase = http.HTTPStatus(status).phrase
-        if rule["html"]:
-            response: Response = HTMLResponse(PROXY_ERROR_PAGE.format(status=status, phrase=phrase), status_code=status)
+        own = _status_body_response(half, rule)
+        if own is not None:
+            response: Response = own
+        elif rule["html"]:
+            response = HTMLResponse(PROXY_ERROR_PAGE.format(status=status, phrase=phrase), status_code=status)
         elif rule["errorNumber"] is not None and half is not None:
             response = half.error_response(status, rule["errorNumber"])
         else:

@@ -53,6 +53,7 @@ DEFAULT_STATUS_FILTER = 2  # no Status in the query: Succeeded only
 ASSET_TYPES = {1: "Reservation", 2: "Software", 3: "Subscription"}
 SORT_FIELDS = {0: "Name", 1: "PurchaseDate", 2: "ExpirationDate"}
 DEFAULT_PAGE_SIZE = 20
+MUTATIONS = ("update_asset", "remove_asset")  # mutate fault actions: {"assetId", "fields"} / {"assetId"}
 DEFAULT_TOKEN_SECONDS = 3600
 
 
@@ -207,6 +208,27 @@ def _field_names(key: str, value: Any) -> list[str]:
     return list(value)
 
 
+def _query_names(key: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise SettingsError(f"{key} must be a list of query parameter names")
+    return list(value)
+
+
+LIST_ORDERS = ("id", "seed")
+
+
+def _list_order(key: str, value: Any) -> str:
+    if value not in LIST_ORDERS:
+        raise SettingsError(f"{key} must be one of {list(LIST_ORDERS)}")
+    return value
+
+
+def _total_hits(key: str, value: Any) -> int | str | None:
+    if value is None or value == "omit" or (_is_int(value) and value >= 0):
+        return value
+    raise SettingsError(f"{key} must be null (the real count), an integer >= 0 or \"omit\"")
+
+
 SETTINGS: dict[str, ExtraSetting] = {
     "resellerTokenSeconds": (None, _optional_seconds),  # null: the seed's "tokenSeconds"
     "resellerMaxPageSize": (100, _positive_int),
@@ -215,6 +237,10 @@ SETTINGS: dict[str, ExtraSetting] = {
     "resellerIgnoredFields": ([], _field_names),
     "resellerEmptyPutResponse": (False, _flag),
     "resellerMaxRequestPerSecond": (None, _optional_positive_int),
+    # servers that do not quite follow the reference
+    "resellerIgnoredQuery": ([], _query_names),  # query parameters the list does not bind (e.g. filters, Page)
+    "resellerListOrder": ("id", _list_order),  # "seed": the list without SortBy comes in seed order, not by Id
+    "resellerTotalHits": (None, _total_hits),  # null: the real count; a number: always that; "omit": no TotalHits
 }
 
 
@@ -379,10 +405,12 @@ def _generated(generate: Any) -> list[dict[str, Any]]:
 class _Query:
     """The query string with case-insensitive names (ASP.NET binds them so)."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, ignored: Any = ()) -> None:
         self._values: dict[str, list[str]] = {}
+        skipped = {name.lower() for name in ignored}
         for key, value in request.query_params.multi_items():
-            self._values.setdefault(key.lower(), []).append(value)
+            if key.lower() not in skipped:
+                self._values.setdefault(key.lower(), []).append(value)
 
     def all(self, name: str) -> list[str]:
         return self._values.get(name.lower(), [])
@@ -514,6 +542,42 @@ class ResellerApi(ApiHalf):
     def state(self) -> dict[str, Any]:
         return self.world.state()
 
+    # ------------------------------------------------------------------ mutate faults
+    def check_mutation(self, rule: dict[str, Any]) -> None:
+        if rule.get("action") not in MUTATIONS:
+            raise ValueError(f"a reseller mutate rule needs action: one of {list(MUTATIONS)}")
+        if not _is_int(rule.get("assetId")) or rule["assetId"] not in self.world.assets:
+            raise ValueError(f"{rule['action']} needs assetId: the Id of an asset the simulator has")
+        if rule["action"] == "update_asset":
+            self._updated_asset(self.world.assets[rule["assetId"]], rule.get("fields"))
+
+    def mutate(self, caller: Caller | None, rule: dict[str, Any]) -> None:
+        asset = self.world.assets.get(rule["assetId"])
+        if asset is None:  # removed in the meantime
+            return
+        if rule["action"] == "remove_asset":
+            del self.world.assets[rule["assetId"]]
+        else:
+            self.world.assets[rule["assetId"]] = self._updated_asset(asset, rule.get("fields"))
+
+    def _updated_asset(self, asset: dict[str, Any], fields: Any) -> dict[str, Any]:
+        """The asset with ``fields`` (Asset fields as in a seed; prices as numbers or decimal strings) set."""
+        if not isinstance(fields, dict) or not fields or "Id" in fields:
+            raise ValueError("update_asset needs fields: an object of Asset fields to set (not Id)")
+        changes = dict(fields)
+        for field in PRICE_FIELDS:
+            if isinstance(changes.get(field), (str, float)):
+                try:
+                    changes[field] = Decimal(str(changes[field]))
+                except ArithmeticError:
+                    changes[field] = None
+                if changes[field] is None or not changes[field].is_finite():
+                    raise ValueError(f"update_asset: {field} must be a number")
+        try:
+            return self.world._checked_asset({**asset, **changes})  # pylint: disable=protected-access
+        except SeedError as exc:
+            raise ValueError(f"update_asset: {exc}") from None
+
     # ------------------------------------------------------------------ plumbing
     def _respond(self, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         if self.settings.get("resellerCamelCase"):
@@ -591,7 +655,7 @@ class ResellerApi(ApiHalf):
 
     # ------------------------------------------------------------------ assets
     async def list_assets(self, request: Request, _username: str) -> tuple[Any, int]:
-        query = _Query(request)
+        query = _Query(request, self.settings.get("resellerIgnoredQuery"))
         checks: list[Callable[[dict[str, Any]], bool]] = []
         for name in ("ResellerCustomerId", "PublisherId"):
             value = query.int(name)
@@ -623,12 +687,16 @@ class ResellerApi(ApiHalf):
         size = min(size, self.settings.get("resellerMaxPageSize"))
 
         assets = [asset for asset in self.world.assets.values() if all(check(asset) for check in checks)]
-        key = _sort_key(SORT_FIELDS[sort_by]) if sort_by is not None else (lambda asset: asset["Id"])
-        assets.sort(key=key, reverse=descending)
+        if sort_by is not None or self.settings.get("resellerListOrder") == "id":  # "seed": as the seed lists them
+            key = _sort_key(SORT_FIELDS[sort_by]) if sort_by is not None else (lambda asset: asset["Id"])
+            assets.sort(key=key, reverse=descending)
         items = [copy.deepcopy(asset) for asset in assets[(page - 1) * size:page * size]]
         if self.settings.get("resellerBareArray"):
             return items, 200
-        return {"Items": items, "TotalHits": len(assets)}, 200
+        total = self.settings.get("resellerTotalHits")
+        if total == "omit":
+            return {"Items": items}, 200
+        return {"Items": items, "TotalHits": len(assets) if total is None else total}, 200
 
     async def asset(self, request: Request, username: str) -> tuple[Any, int]:
         asset = self._asset_or_404(request)
@@ -664,8 +732,11 @@ class ResellerApi(ApiHalf):
 
     async def tags(self, request: Request, username: str) -> tuple[Any, int]:
         asset = self._asset_or_404(request)
+        # "Tags" in resellerIgnoredFields: tag writes are answered as if done and change nothing
+        ignored = "tags" in {name.lower() for name in self.settings.get("resellerIgnoredFields")}
         if request.method == "DELETE":
-            asset.update(Tags=None, ModifiedDate=now_text(), ChangedBy=username)
+            if not ignored:
+                asset.update(Tags=None, ModifiedDate=now_text(), ChangedBy=username)
             return None, 200
         if request.method == "POST" and asset["Tags"] is not None:
             raise ResellerError(409, "Conflict", f"Asset {asset['Id']} already has tags: use PUT.", {"Id": str(asset["Id"])})
@@ -680,7 +751,8 @@ class ResellerApi(ApiHalf):
             if value is not None and not isinstance(value, str):
                 raise _bad_request(f"{field} must be a string or null.", **{field: value})
             tags[field] = value
-        asset.update(Tags=tags, ModifiedDate=now_text(), ChangedBy=username)
+        if not ignored:
+            asset.update(Tags=tags, ModifiedDate=now_text(), ChangedBy=username)
         return copy.deepcopy(tags), 200
 
     # ------------------------------------------------------------------ /_sim/reseller

@@ -390,3 +390,128 @@ def test_over_the_wire_with_control_helpers_and_a_fault(control, wire) -> None:
     assert control.reseller_asset(SINGLE_ORDER_ASSET)["PurchasePrice"] == "12.345678901234567890"
     assert control.expire_reseller_tokens() == 1 and api.get(ASSETS).status_code == 401
     assert control.reseller_state()["tokensIssued"] == 1
+
+
+# ---------------------------------------------------------------------- servers that do not quite follow the reference
+def test_ignored_query_parameters(client, api) -> None:
+    settings(client, resellerIgnoredQuery=["ExternalOrderIds", "resellercustomerid"])
+    assert len(api.ids(ExternalOrderIds="ORD-1001-A", ResellerCustomerId=1002)) == 31  # neither filter bound: Succeeded ones
+    assert api.ids(ExternalOrderId="ORD-1001-A") == [SINGLE_ORDER_ASSET]  # others still are
+    settings(client, resellerIgnoredQuery=["Page"], resellerBareArray=True)
+    first = api.list(Status=15, PageSize=10)
+    assert api.list(Status=15, PageSize=10, Page=3) == first and len(first) == 10  # every page is the first
+    assert client.post("/_sim/settings", json={"resellerIgnoredQuery": "Page"}).status_code == 400
+
+
+def test_list_in_seed_order(tmp_path) -> None:
+    seed = {"reseller": {"staticTokens": ["t"], "assets": [
+        {"Id": number, "Name": f"A{number}", "Status": 2, "AssetType": 2, "ResellerCustomerId": 1} for number in (3, 1, 2)]}}
+    path = tmp_path / "unsorted.json"
+    path.write_text(json.dumps(seed), encoding="utf-8")
+    from starlette.testclient import TestClient  # pylint: disable=import-outside-toplevel
+    with TestClient(create_simulator(path, resellerListOrder="seed"), base_url="http://127.0.0.1") as client:
+        api = Reseller(client, "t")
+        assert api.ids() == [3, 1, 2] and [item["Id"] for item in api.list(PageSize=2, Page=2)["Items"]] == [2]
+        assert api.ids(SortBy=0) == [1, 2, 3]  # an explicit SortBy still sorts
+        settings(client, resellerListOrder="id")
+        assert api.ids() == [1, 2, 3]
+        assert client.post("/_sim/settings", json={"resellerListOrder": "random"}).status_code == 400
+
+
+def test_total_hits_overstated_or_omitted(client, api) -> None:
+    settings(client, resellerTotalHits=10 ** 6)
+    page = api.list(ResellerCustomerId=1001, Status=15, PageSize=100)
+    assert page["TotalHits"] == 10 ** 6 and len(page["Items"]) == 24
+    settings(client, resellerTotalHits="omit")
+    assert list(api.list()) == ["Items"]
+    settings(client, resellerTotalHits=None)
+    assert api.list()["TotalHits"] == 31
+    for bad in (-1, "many", 1.5, True):
+        assert client.post("/_sim/settings", json={"resellerTotalHits": bad}).status_code == 400
+
+
+def test_tag_writes_ignored(client, api) -> None:
+    settings(client, resellerIgnoredFields=["Tags"])
+    tags_path = f"{ASSETS}{UNTAGGED_NO_PROFILE}/tags"
+    created = api.send("POST", tags_path, {"Owner": "dana"})
+    assert created.status_code == 200 and created.json()["Owner"] == "dana"  # answered as if written
+    assert api.asset(UNTAGGED_NO_PROFILE)["Tags"] is None
+    before = api.asset(SINGLE_ORDER_ASSET)
+    assert api.send("PUT", f"{ASSETS}{SINGLE_ORDER_ASSET}/tags", {"Owner": "x"}).status_code == 200
+    assert api.send("DELETE", f"{ASSETS}{SINGLE_ORDER_ASSET}/tags").status_code == 200
+    assert api.asset(SINGLE_ORDER_ASSET) == before
+    assert api.send("PUT", tags_path, {"Owner": "x"}).status_code == 404  # still checked as usual
+    assert api.send("PUT", f"{ASSETS}{SINGLE_ORDER_ASSET}", {"Name": "still taken"}).json()["Name"] == "still taken"
+
+
+# ---------------------------------------------------------------------- fault extras
+def add_faults(client, *rules: dict[str, Any]) -> Any:
+    return client.post("/_sim/faults", json={"faults": list(rules)})
+
+
+def test_status_fault_with_its_own_message_or_body(client, api) -> None:
+    add_faults(client, {"method": "GET", "path": "/api/v1/assets/*", "kind": "status", "status": 400, "errorNumber": "InvalidFilter",
+                        "message": "PageSize is too large"})
+    failed = api.get(ASSETS)
+    assert failed.status_code == 400 and failed.json() == {"ErrorCode": "InvalidFilter", "Message": "PageSize is too large",
+                                                           "Parameters": {}, "ObjectErrors": []}
+    body = {"ErrorCode": "InvalidFilter", "Message": "m", "Parameters": {"PageSize": "1000"}, "ObjectErrors": [{"Field": "PageSize"}]}
+    add_faults(client, {"path": "/api/v1/assets/", "kind": "status", "status": 400, "body": body})
+    assert api.get(ASSETS).json() == body
+    add_faults(client, {"path": "/api/v1/assets/", "kind": "status", "status": 200, "body": {"Items": "not a list"}})
+    assert api.get(ASSETS).json() == {"Items": "not a list"}
+    add_faults(client, {"method": "POST", "path": TOKEN, "kind": "status", "status": 401, "body": ""},
+               {"method": "POST", "path": TOKEN, "kind": "status", "status": 503, "message": "maintenance", "retryAfter": "2"})
+    empty = client.post(TOKEN, data=token_form(), headers=basic())
+    assert (empty.status_code, empty.content) == (401, b"")
+    plain_text = client.post(TOKEN, data=token_form(), headers=basic())
+    assert (plain_text.status_code, plain_text.text, plain_text.headers["retry-after"]) == (503, "maintenance", "2")
+    assert [entry["fault"] for entry in client.get("/_sim/log").json()["entries"]] == [None] + ["status"] * 5  # the api fixture's login first
+    for bad in ({"message": 5}, {"body": {"a": 1}, "html": True}, {"body": "x", "message": "y"}):
+        assert add_faults(client, {"path": ASSETS, "kind": "status", "status": 500, **bad}).status_code == 400
+    assert api.get(ASSETS).status_code == 200
+
+
+def test_mutate_update_and_remove_asset(client, api) -> None:
+    rules = [{"method": "GET", "path": ASSETS, "kind": "mutate", "action": "update_asset", "assetId": UNTAGGED_NO_PROFILE, "after": 1,
+              "fields": {"Name": "Renamed elsewhere", "InvoiceProfile": {"Id": 502}, "SalesPrice": "0.30000000000000000001"}},
+             {"method": "GET", "path": ASSETS, "kind": "mutate", "action": "remove_asset", "assetId": 100002, "after": 2}]
+    assert add_faults(client, *rules).status_code == 200
+    first = api.list(ResellerCustomerId=1001, PageSize=3)  # before any change
+    assert [item["Id"] for item in first["Items"]] == [100001, 100002, 100003]
+    second = api.list(ResellerCustomerId=1001, PageSize=3, Page=2)  # changed just before this page
+    assert any(item["Name"] == "Renamed elsewhere" for item in second["Items"])
+    changed = api.asset(UNTAGGED_NO_PROFILE)
+    assert changed["InvoiceProfile"] == {"Id": 502, "Name": "Marketing"} and changed["SalesPrice"] == Decimal("0.30000000000000000001")
+    third = api.list(ResellerCustomerId=1001, PageSize=3)  # removed just before this one: the rest moves up
+    assert [item["Id"] for item in third["Items"]][:2] == [100001, 100003] and third["TotalHits"] == first["TotalHits"] - 1
+    assert api.get(f"{ASSETS}100002").status_code == 404
+    for bad in ({"action": "explode", "assetId": 100001}, {"action": "remove_asset", "assetId": 1},
+                {"action": "update_asset", "assetId": 100001}, {"action": "update_asset", "assetId": 100001, "fields": {"Id": 5}},
+                {"action": "update_asset", "assetId": 100001, "fields": {"Colour": "red"}},
+                {"action": "update_asset", "assetId": 100001, "fields": {"Status": 3}},
+                {"action": "update_asset", "assetId": 100001, "fields": {"PurchasePrice": "a lot"}}):
+        assert add_faults(client, {"path": ASSETS, "kind": "mutate", **bad}).status_code == 400, bad
+
+
+def test_in_process_drops_are_httpx_errors() -> None:
+    from tests.utils.inprocess import InProcessSimulator  # pylint: disable=import-outside-toplevel
+    sim = InProcessSimulator()
+    try:
+        with httpx.Client(transport=sim.transport(), base_url=sim.reseller_url) as http:
+            api = Reseller(http, sim.reseller_static_token())
+            sim.add_faults({"method": "PUT", "path": f"{ASSETS}{SINGLE_ORDER_ASSET}", "kind": "drop_before"},
+                           {"method": "PUT", "path": f"{ASSETS}{SINGLE_ORDER_ASSET}", "kind": "drop_after"})
+            with pytest.raises(httpx.RemoteProtocolError):
+                api.send("PUT", f"{ASSETS}{SINGLE_ORDER_ASSET}", {"Name": "first"})
+            assert sim.reseller_asset(SINGLE_ORDER_ASSET)["Name"] == "Microsoft 365 E3"  # not applied
+            with pytest.raises(httpx.RemoteProtocolError):
+                api.send("PUT", f"{ASSETS}{SINGLE_ORDER_ASSET}", {"Name": "second"})
+            assert sim.reseller_asset(SINGLE_ORDER_ASSET)["Name"] == "second"  # applied, answer lost
+            assert api.asset(SINGLE_ORDER_ASSET)["Name"] == "second"  # the next request is served
+        assert [(entry["fault"], entry["status"]) for entry in sim.log()] == [("drop_before", None), ("drop_after", 200), (None, 200)]
+        sent = sim.sent()
+        assert [request.method for request in sent] == ["PUT", "PUT", "GET"] and sent[0].headers["authorization"].startswith("Bearer ")
+        assert json.loads(sent[1].content) == {"Name": "second"}
+    finally:
+        sim.close()

@@ -1,9 +1,8 @@
-"""reseller_asset(_info) logic: filters, lookup, tags and the update (GET, change, PUT whole, re-read), on the fake platform."""
+"""reseller_asset(_info) logic: filters, lookup, tags and the update (GET, change, PUT whole, re-read), on the simulator."""
 from __future__ import annotations
 
 import decimal
 
-import httpx
 import pytest
 
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError
@@ -18,22 +17,20 @@ from ansible_collections.assetops.licensing.plugins.module_utils.reseller.assets
 )
 from ansible_collections.assetops.licensing.plugins.module_utils.reseller.client import Credentials, ResellerClient
 from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models import TAG_FIELDS
-from fake_reseller import API_URL, ASSETS_PATH, STATIC_TOKEN, FakeReseller, asset, camel, dumps, json_response, tags
+from reseller_helpers import ASSETS_PATH, asset, asset_writes, calls, camel, dumps, entries, loads, param, sent, tags
 
 D = decimal.Decimal
 NO_TAGS = {name: None for name in TAG_FIELDS}
 
 
 @pytest.fixture
-def build(monkeypatch):
-    """build(fake, read_only=False) -> ResellerClient with a static access token (no logins in the log)."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
+def build():
+    """build(sim, read_only=False) -> ResellerClient with the seeded static access token (no logins in the log)."""
     made = []
 
-    def make(fake, read_only=False):
-        client = ResellerClient(Credentials(access_token=STATIC_TOKEN), api_url=API_URL, retries=1, read_only=read_only,
-                                httpx_transport=fake.transport(), sleep=lambda seconds: None)
+    def make(sim, read_only=False):
+        client = ResellerClient(Credentials(access_token=sim.reseller_static_token()), api_url=sim.reseller_url, retries=1,
+                                read_only=read_only, httpx_transport=sim.transport(), sleep=lambda seconds: None)
         made.append(client)
         return client
 
@@ -42,8 +39,8 @@ def build(monkeypatch):
         client.close()
 
 
-def calls(fake):
-    return [(entry.method, entry.path) for entry in fake.log]
+def bytes_of(value):
+    return dumps(value).encode("utf-8")
 
 
 # -- list_filters ----------------------------------------------------------------------------------
@@ -76,27 +73,25 @@ def test_all_filters_with_repeated_external_order_ids():
                       ("ExternalOrderIds", "A"), ("ExternalOrderIds", "B"), ("ExternalOrderIds", "C")]
 
 
-def test_filters_reach_the_query(build):
-    fake = FakeReseller([asset(1, ExternalOrderId="A"), asset(2, ExternalOrderId="B"), asset(3, ExternalOrderId="C", Status=8)])
-    found = find_assets(build(fake, read_only=True), reseller_customer_id=501, external_order_ids=["A", "C"])
+def test_filters_reach_the_query(build, reseller):
+    sim = reseller([asset(1, ExternalOrderId="A"), asset(2, ExternalOrderId="B"), asset(3, ExternalOrderId="C", Status=8)])
+    found = find_assets(build(sim, read_only=True), reseller_customer_id=501, external_order_ids=["A", "C"])
     assert [record.id for record in found] == [1, 3]  # Status 15: the expired one too
-    (request,) = fake.requests("GET")
-    assert request.param("Status") == ["15"] and request.param("ExternalOrderIds") == ["A", "C"]
-    assert request.param("ResellerCustomerId") == ["501"]
+    (request,) = entries(sim, "GET")
+    assert param(request, "Status") == ["15"] and param(request, "ExternalOrderIds") == ["A", "C"]
+    assert param(request, "ResellerCustomerId") == ["501"]
 
 
-def test_find_assets_by_id(build):
-    fake = FakeReseller([asset(1), asset(2)])
-    client = build(fake, read_only=True)
+def test_find_assets_by_id(build, reseller):
+    sim = reseller([asset(1), asset(2)])
+    client = build(sim, read_only=True)
     assert [record.id for record in find_assets(client, asset_id=2)] == [2]
     assert find_assets(client, asset_id=404) == []
 
 
-def test_find_assets_sorts_by_id(build):
-    fake = FakeReseller([asset(3), asset(1), asset(2)])
-    fake.before = lambda entry: json_response(200, {"Items": [asset(3), asset(1), asset(2)], "TotalHits": 3}) \
-        if entry.path == ASSETS_PATH else None
-    assert [record.id for record in find_assets(build(fake, read_only=True))] == [1, 2, 3]
+def test_find_assets_sorts_by_id(build, reseller):
+    sim = reseller([asset(3), asset(1), asset(2)], resellerListOrder="seed")  # the server answers 3, 1, 2
+    assert [record.id for record in find_assets(build(sim, read_only=True))] == [1, 2, 3]
 
 
 # -- lookup --------------------------------------------------------------------------------------
@@ -115,47 +110,47 @@ def order_assets():
 NO_NARROWING = {"external_product_id": None, "external_sku_id": None, "product_variant_id": None}
 
 
-def test_lookup_by_id(build):
-    fake = FakeReseller(order_assets())
-    assert lookup(build(fake, read_only=True), 12, None, None, NO_NARROWING).id == 12
-    assert calls(fake) == [("GET", ASSETS_PATH + "12")]
+def test_lookup_by_id(build, reseller):
+    sim = reseller(order_assets())
+    assert lookup(build(sim, read_only=True), 12, None, None, NO_NARROWING).id == 12
+    assert calls(sim) == [("GET", ASSETS_PATH + "12")]
 
 
-def test_lookup_by_unknown_id_says_assets_come_from_orders(build):
-    fake = FakeReseller(order_assets())
+def test_lookup_by_unknown_id_says_assets_come_from_orders(build, reseller):
+    sim = reseller(order_assets())
     with pytest.raises(AssetLookupError) as caught:
-        lookup(build(fake, read_only=True), 404, None, None, NO_NARROWING)
+        lookup(build(sim, read_only=True), 404, None, None, NO_NARROWING)
     assert "asset 404 not found" in caught.value.message and "purchase orders" in caught.value.message
     assert NOT_FOUND_HINT in caught.value.message
 
 
-def test_lookup_by_order_without_match_says_assets_come_from_orders(build):
-    fake = FakeReseller(order_assets())
+def test_lookup_by_order_without_match_says_assets_come_from_orders(build, reseller):
+    sim = reseller(order_assets())
     with pytest.raises(AssetLookupError) as caught:
-        lookup(build(fake, read_only=True), None, "ORD-9", 501, NO_NARROWING)
+        lookup(build(sim, read_only=True), None, "ORD-9", 501, NO_NARROWING)
     assert "ORD-9" in caught.value.message and "501" in caught.value.message and "purchase orders" in caught.value.message
     with pytest.raises(AssetLookupError, match="purchase orders"):
-        lookup(build(fake, read_only=True), None, "ORD-1", 501, dict(NO_NARROWING, external_sku_id="S9"))
+        lookup(build(sim, read_only=True), None, "ORD-1", 501, dict(NO_NARROWING, external_sku_id="S9"))
 
 
-def test_lookup_by_order_sends_order_customer_and_every_state(build):
-    fake = FakeReseller(order_assets())
-    lookup(build(fake, read_only=True), None, "ORD-2", 501, NO_NARROWING)
-    (request,) = fake.requests("GET")
-    assert request.param("Status") == ["15"] and request.param("ResellerCustomerId") == ["501"]
-    assert request.param("ExternalOrderIds") == ["ORD-2"]
+def test_lookup_by_order_sends_order_customer_and_every_state(build, reseller):
+    sim = reseller(order_assets())
+    lookup(build(sim, read_only=True), None, "ORD-2", 501, NO_NARROWING)
+    (request,) = entries(sim, "GET")
+    assert param(request, "Status") == ["15"] and param(request, "ResellerCustomerId") == ["501"]
+    assert param(request, "ExternalOrderIds") == ["ORD-2"]
 
 
-def test_several_matches_are_listed(build):
-    fake = FakeReseller(order_assets())
+def test_several_matches_are_listed(build, reseller):
+    sim = reseller(order_assets())
     with pytest.raises(AssetLookupError) as caught:
-        lookup(build(fake, read_only=True), None, "ORD-1", 501, NO_NARROWING)
+        lookup(build(sim, read_only=True), None, "ORD-1", 501, NO_NARROWING)
     message = caught.value.message
     assert message.startswith("3 assets match order ORD-1 of customer 501")
     assert "ids 10, 11, 12" in message and "external_sku_id" in message and "20" not in message.split("ids")[1]
     assert caught.value.details == {"candidate_ids": [10, 11, 12]}
     with pytest.raises(AssetLookupError) as caught:
-        lookup(build(fake, read_only=True), None, "ORD-1", 501, dict(NO_NARROWING, external_product_id="P1"))
+        lookup(build(sim, read_only=True), None, "ORD-1", 501, dict(NO_NARROWING, external_product_id="P1"))
     assert caught.value.details == {"candidate_ids": [10, 12]} and "with external_product_id P1" in caught.value.message
 
 
@@ -166,18 +161,16 @@ def test_several_matches_are_listed(build):
     ({"external_product_id": "P1", "product_variant_id": 2}, 12),
     ({"external_product_id": "P1", "external_sku_id": "S1", "product_variant_id": None}, 10),
 ])
-def test_narrowing_picks_one(build, narrowing, expected):
-    fake = FakeReseller(order_assets())
-    assert lookup(build(fake, read_only=True), None, "ORD-1", 501, dict(NO_NARROWING, **narrowing)).id == expected
+def test_narrowing_picks_one(build, reseller, narrowing, expected):
+    sim = reseller(order_assets())
+    assert lookup(build(sim, read_only=True), None, "ORD-1", 501, dict(NO_NARROWING, **narrowing)).id == expected
 
 
-def test_lookup_checks_order_and_customer_itself_when_the_server_ignores_filters(build):
-    fake = FakeReseller(order_assets())
-    everything = sorted(order_assets(), key=lambda record: record["Id"])
-    fake.before = lambda entry: json_response(200, {"Items": everything, "TotalHits": len(everything)}) \
-        if entry.path == ASSETS_PATH else None
-    assert lookup(build(fake, read_only=True), None, "ORD-1", 999, NO_NARROWING).id == 20
-    assert lookup(build(fake, read_only=True), None, "ORD-2", 501, NO_NARROWING).id == 30
+def test_lookup_checks_order_and_customer_itself_when_the_server_ignores_filters(build, reseller):
+    # the server answers every asset, whatever order and customer the query names
+    sim = reseller(order_assets(), resellerIgnoredQuery=["ExternalOrderIds", "ResellerCustomerId"])
+    assert lookup(build(sim, read_only=True), None, "ORD-1", 999, NO_NARROWING).id == 20
+    assert lookup(build(sim, read_only=True), None, "ORD-2", 501, NO_NARROWING).id == 30
 
 
 # -- desired_tags ----------------------------------------------------------------------------------
@@ -212,8 +205,8 @@ TAGGED = asset(7, Tags=tags(7, CostCenter="CC", Owner="O"), Name="Seven", AutoRe
                InvoiceProfile={"Id": 11, "Name": "Default profile"})
 
 
-def run(build, fake, read_only=False, **options):
-    client = build(fake, read_only=read_only)
+def run(build, sim, read_only=False, **options):
+    client = build(sim, read_only=read_only)
     current = lookup(client, 7, None, None, NO_NARROWING)
     warnings = []
     result = update_asset(client, current, warn=warnings.append, **options)
@@ -231,39 +224,39 @@ def run(build, fake, read_only=False, **options):
     {"purge_tags": True},  # without tags, purge_tags alone changes nothing
     {"name": "Seven", "invoice_profile_id": 11, "auto_renew_enabled": True, "tags": {"owner": "O"}},
 ])
-def test_nothing_to_change_sends_no_write(build, options):
-    fake = FakeReseller([TAGGED])
-    result, warnings = run(build, fake, **options)
+def test_nothing_to_change_sends_no_write(build, reseller, options):
+    sim = reseller([TAGGED])
+    result, warnings = run(build, sim, **options)
     assert result["changed"] is False and warnings == []
-    assert fake.writes() == [] and len(fake.log) == 1  # the lookup only
-    assert result["asset"] == lookup(build(fake), 7, None, None, NO_NARROWING).to_result()
+    assert asset_writes(sim) == [] and len(sim.log()) == 1  # the lookup only
+    assert result["asset"] == lookup(build(sim), 7, None, None, NO_NARROWING).to_result()
     assert result["diff"]["before"] == result["diff"]["after"]
 
 
-def test_an_option_not_given_is_not_compared(build):
+def test_an_option_not_given_is_not_compared(build, reseller):
     # the server differs from anything a task might want in every field, but only name is given
-    fake = FakeReseller([asset(7, Name="Seven", AutoRenewEnabled=None, InvoiceProfile=None, Tags=None)])
-    result, _warnings = run(build, fake, name="Seven")
-    assert result["changed"] is False and fake.writes() == []
+    sim = reseller([asset(7, Name="Seven", AutoRenewEnabled=None, InvoiceProfile=None, Tags=None)])
+    result, _warnings = run(build, sim, name="Seven")
+    assert result["changed"] is False and asset_writes(sim) == []
     assert result["diff"] == {"before": {"name": "Seven"}, "after": {"name": "Seven"}}
 
 
-def test_false_is_a_given_value(build):
-    fake = FakeReseller([TAGGED])
-    result, _warnings = run(build, fake, auto_renew_enabled=False)
-    assert result["changed"] is True and fake.assets[7]["AutoRenewEnabled"] is False
+def test_false_is_a_given_value(build, reseller):
+    sim = reseller([TAGGED])
+    result, _warnings = run(build, sim, auto_renew_enabled=False)
+    assert result["changed"] is True and sim.reseller_asset(7)["AutoRenewEnabled"] is False
     assert result["diff"] == {"before": {"auto_renew_enabled": True}, "after": {"auto_renew_enabled": False}}
 
 
 # -- update_asset: check mode ----------------------------------------------------------------------
 
 
-def test_check_mode_predicts_and_writes_nothing(build):
-    fake = FakeReseller([TAGGED])
-    before = dumps(fake.assets[7])
-    result, _warnings = run(build, fake, read_only=True, check_mode=True, name="New", invoice_profile_id=12,
+def test_check_mode_predicts_and_writes_nothing(build, reseller):
+    sim = reseller([TAGGED])
+    before = sim.reseller_asset(7)
+    result, _warnings = run(build, sim, read_only=True, check_mode=True, name="New", invoice_profile_id=12,
                             auto_renew_enabled=False, tags={"project": "P"}, purge_tags=True)
-    assert fake.writes() == [] and dumps(fake.assets[7]) == before and len(fake.log) == 1
+    assert asset_writes(sim) == [] and sim.reseller_asset(7) == before and len(sim.log()) == 1
     assert result["changed"] is True
     predicted = result["asset"]
     assert predicted["name"] == "New" and predicted["auto_renew_enabled"] is False
@@ -276,10 +269,10 @@ def test_check_mode_predicts_and_writes_nothing(build):
                                         "tags": dict(NO_TAGS, cost_center="CC", owner="O")}
 
 
-def test_check_mode_predicts_deleting_tags(build):
-    fake = FakeReseller([TAGGED])
-    result, _warnings = run(build, fake, read_only=True, check_mode=True, tags={}, purge_tags=True)
-    assert result["changed"] is True and result["asset"]["tags"] is None and fake.writes() == []
+def test_check_mode_predicts_deleting_tags(build, reseller):
+    sim = reseller([TAGGED])
+    result, _warnings = run(build, sim, read_only=True, check_mode=True, tags={}, purge_tags=True)
+    assert result["changed"] is True and result["asset"]["tags"] is None and asset_writes(sim) == []
 
 
 # -- update_asset: writing -------------------------------------------------------------------------
@@ -290,98 +283,97 @@ def test_check_mode_predicts_deleting_tags(build):
     ({"invoice_profile_id": 12}, "InvoiceProfile", {"Id": 12}),
     ({"auto_renew_enabled": False}, "AutoRenewEnabled", False),
 ])
-def test_a_change_puts_the_whole_object_with_only_that_field_changed(build, options, key, value):
-    fake = FakeReseller([TAGGED])
-    sent = dumps(fake.assets[7])
-    result, warnings = run(build, fake, **options)
-    assert calls(fake) == [("GET", ASSETS_PATH + "7"), ("PUT", ASSETS_PATH + "7"), ("GET", ASSETS_PATH + "7")]
-    (put,) = fake.requests("PUT")
+def test_a_change_puts_the_whole_object_with_only_that_field_changed(build, reseller, options, key, value):
+    sim = reseller([TAGGED])  # the server holds TAGGED and sends it as it is
+    served = dumps(TAGGED)
+    result, warnings = run(build, sim, **options)
+    assert calls(sim) == [("GET", ASSETS_PATH + "7"), ("PUT", ASSETS_PATH + "7"), ("GET", ASSETS_PATH + "7")]
+    (put,) = sent(sim, "PUT")
     expected = dict(TAGGED, **{key: value})
-    assert put.content == dumps(expected).encode("utf-8")  # byte for byte: every other field as the API sent it
+    assert put.content == bytes_of(expected)  # byte for byte: every other field as the API sent it
     assert b'"PurchasePrice":1234.567890123456789012345' in put.content and b'"SalesPrice":0.1,' in put.content
-    assert sent.replace(dumps({key: TAGGED[key]})[1:-1], dumps({key: value})[1:-1]).encode() == put.content
+    assert served.replace(dumps({key: TAGGED[key]})[1:-1], dumps({key: value})[1:-1]).encode() == put.content
     assert result["changed"] is True and warnings == []
 
 
-def test_the_result_is_the_asset_as_re_read(build):
-    fake = FakeReseller([TAGGED])
-    result, _warnings = run(build, fake, invoice_profile_id=12, name="Renamed")
-    (put,) = fake.requests("PUT")
-    assert put.json()["InvoiceProfile"] == {"Id": 12} and put.json()["Name"] == "Renamed"
+def test_the_result_is_the_asset_as_re_read(build, reseller):
+    sim = reseller([TAGGED])
+    result, _warnings = run(build, sim, invoice_profile_id=12, name="Renamed")
+    (put,) = entries(sim, "PUT")
+    assert put["body"]["InvoiceProfile"] == {"Id": 12} and put["body"]["Name"] == "Renamed"
     assert result["asset"]["invoice_profile"] == {"id": 12, "name": "Second profile"}  # the server's name: re-read
     assert result["asset"]["name"] == "Renamed" and result["asset"]["sales_price"] == "0.1"
     assert result["diff"] == {"before": {"name": "Seven", "invoice_profile_id": 11},
                               "after": {"name": "Renamed", "invoice_profile_id": 12}}
 
 
-def test_a_camel_case_server_gets_its_own_keys_back(build):
-    fake = FakeReseller([TAGGED], camel_case=True)
-    run(build, fake, name="Renamed", auto_renew_enabled=False)
-    (put,) = fake.requests("PUT")
-    body = put.json()
+def test_a_camel_case_server_gets_its_own_keys_back(build, reseller):
+    sim = reseller([TAGGED], resellerCamelCase=True)
+    run(build, sim, name="Renamed", auto_renew_enabled=False)
+    (put,) = sent(sim, "PUT")
+    body = loads(put.content)
     assert body == dict(camel(TAGGED), name="Renamed", autoRenewEnabled=False)
     assert "Name" not in body and "AutoRenewEnabled" not in body
 
 
-def test_only_tags_changing_sends_no_put_of_the_object(build):
-    fake = FakeReseller([TAGGED])
-    result, warnings = run(build, fake, tags={"project": "P"})
-    assert calls(fake) == [("GET", ASSETS_PATH + "7"), ("PUT", ASSETS_PATH + "7/tags"), ("GET", ASSETS_PATH + "7")]
-    (put,) = fake.requests("PUT")
-    assert put.json() == {"AssetId": 7, "CostCenter": "CC", "Department": None, "Project": "P", "Custom": None, "Owner": "O"}
+def test_only_tags_changing_sends_no_put_of_the_object(build, reseller):
+    sim = reseller([TAGGED])
+    result, warnings = run(build, sim, tags={"project": "P"})
+    assert calls(sim) == [("GET", ASSETS_PATH + "7"), ("PUT", ASSETS_PATH + "7/tags"), ("GET", ASSETS_PATH + "7")]
+    (put,) = entries(sim, "PUT")
+    assert put["body"] == {"AssetId": 7, "CostCenter": "CC", "Department": None, "Project": "P", "Custom": None, "Owner": "O"}
     assert result["changed"] is True and warnings == []
     assert result["asset"]["tags"] == dict(NO_TAGS, cost_center="CC", project="P", owner="O")
 
 
-def test_tags_are_posted_when_the_asset_has_none(build):
-    fake = FakeReseller([dict(TAGGED, Tags=None)])
-    result, _warnings = run(build, fake, tags={"owner": "me"})
-    (post,) = fake.writes()
-    assert (post.method, post.path) == ("POST", ASSETS_PATH + "7/tags")
-    assert post.json() == {"AssetId": 7, "CostCenter": None, "Department": None, "Project": None, "Custom": None, "Owner": "me"}
+def test_tags_are_posted_when_the_asset_has_none(build, reseller):
+    sim = reseller([dict(TAGGED, Tags=None)])
+    result, _warnings = run(build, sim, tags={"owner": "me"})
+    (post,) = asset_writes(sim)
+    assert (post["method"], post["path"]) == ("POST", ASSETS_PATH + "7/tags")
+    assert post["body"] == {"AssetId": 7, "CostCenter": None, "Department": None, "Project": None, "Custom": None, "Owner": "me"}
     assert result["changed"] is True and result["asset"]["tags"] == dict(NO_TAGS, owner="me")
     assert result["diff"] == {"before": {"tags": None}, "after": {"tags": dict(NO_TAGS, owner="me")}}
 
 
-def test_purging_every_tag_deletes_them(build):
-    fake = FakeReseller([TAGGED])
-    result, _warnings = run(build, fake, tags={}, purge_tags=True)
-    (delete,) = fake.writes()
-    assert (delete.method, delete.path) == ("DELETE", ASSETS_PATH + "7/tags")
-    assert result["changed"] is True and result["asset"]["tags"] is None and fake.assets[7]["Tags"] is None
+def test_purging_every_tag_deletes_them(build, reseller):
+    sim = reseller([TAGGED])
+    result, _warnings = run(build, sim, tags={}, purge_tags=True)
+    (delete,) = asset_writes(sim)
+    assert (delete["method"], delete["path"]) == ("DELETE", ASSETS_PATH + "7/tags")
+    assert result["changed"] is True and result["asset"]["tags"] is None and sim.reseller_asset(7)["Tags"] is None
 
 
-def test_purge_replaces_the_set(build):
-    fake = FakeReseller([TAGGED])
-    run(build, fake, tags={"department": "D"}, purge_tags=True)
-    (put,) = fake.writes()
-    assert put.json() == {"AssetId": 7, "CostCenter": None, "Department": "D", "Project": None, "Custom": None, "Owner": None}
+def test_purge_replaces_the_set(build, reseller):
+    sim = reseller([TAGGED])
+    run(build, sim, tags={"department": "D"}, purge_tags=True)
+    (put,) = asset_writes(sim)
+    assert put["body"] == {"AssetId": 7, "CostCenter": None, "Department": "D", "Project": None, "Custom": None, "Owner": None}
 
 
-def test_object_and_tags_together(build):
-    fake = FakeReseller([TAGGED])
-    result, _warnings = run(build, fake, name="Renamed", tags={"owner": "new"})
-    assert calls(fake) == [("GET", ASSETS_PATH + "7"), ("PUT", ASSETS_PATH + "7"), ("PUT", ASSETS_PATH + "7/tags"),
-                           ("GET", ASSETS_PATH + "7")]
+def test_object_and_tags_together(build, reseller):
+    sim = reseller([TAGGED])
+    result, _warnings = run(build, sim, name="Renamed", tags={"owner": "new"})
+    assert calls(sim) == [("GET", ASSETS_PATH + "7"), ("PUT", ASSETS_PATH + "7"), ("PUT", ASSETS_PATH + "7/tags"),
+                          ("GET", ASSETS_PATH + "7")]
     assert result["asset"]["name"] == "Renamed" and result["asset"]["tags"]["owner"] == "new"
 
 
-def test_a_second_run_changes_nothing(build):
-    fake = FakeReseller([TAGGED])
+def test_a_second_run_changes_nothing(build, reseller):
+    sim = reseller([TAGGED])
     options = dict(name="Renamed", invoice_profile_id=12, auto_renew_enabled=False, tags={"project": "P"}, purge_tags=True)
-    assert run(build, fake, **options)[0]["changed"] is True
-    writes = len(fake.writes())
-    result, warnings = run(build, fake, **options)
-    assert result["changed"] is False and warnings == [] and len(fake.writes()) == writes
+    assert run(build, sim, **options)[0]["changed"] is True
+    writes = len(asset_writes(sim))
+    result, warnings = run(build, sim, **options)
+    assert result["changed"] is False and warnings == [] and len(asset_writes(sim)) == writes
 
 
 # -- update_asset: what the server did not take ----------------------------------------------------
 
 
-def test_a_field_the_server_ignored_is_warned_about(build):
-    fake = FakeReseller([TAGGED])
-    fake.honoured = {"Name"}
-    result, warnings = run(build, fake, name="Renamed", auto_renew_enabled=False)
+def test_a_field_the_server_ignored_is_warned_about(build, reseller):
+    sim = reseller([TAGGED], resellerIgnoredFields=["InvoiceProfile", "AutoRenewEnabled"])  # the PUT takes only Name
+    result, warnings = run(build, sim, name="Renamed", auto_renew_enabled=False)
     assert len(warnings) == 1 and "auto_renew_enabled" in warnings[0] and "did not take" in warnings[0]
     assert "name" not in warnings[0].split("did not take")[1].split(":")[0]
     assert result["changed"] is True  # the name did change
@@ -389,84 +381,69 @@ def test_a_field_the_server_ignored_is_warned_about(build):
     assert result["asset"]["auto_renew_enabled"] is True
 
 
-def test_a_write_the_server_ignored_still_counts_as_changed(build):
-    fake = FakeReseller([TAGGED])
-    fake.honoured = set()
-    result, warnings = run(build, fake, invoice_profile_id=12)
-    assert len(fake.requests("PUT")) == 1  # it was sent, and the server recorded it
+def test_a_write_the_server_ignored_still_counts_as_changed(build, reseller):
+    sim = reseller([TAGGED], resellerIgnoredFields=["Name", "InvoiceProfile", "AutoRenewEnabled"])
+    result, warnings = run(build, sim, invoice_profile_id=12)
+    assert len(entries(sim, "PUT")) == 1  # it was sent, and the server recorded it
+    assert sim.reseller_asset(7)["ModifiedDate"] != TAGGED["ModifiedDate"]
     assert len(warnings) == 1 and "invoice_profile_id" in warnings[0] and "asked for 12" in warnings[0]
     # changed tells that a write happened; the asset and the diff tell what the server really holds
     assert result["changed"] is True and result["asset"]["invoice_profile"] == {"id": 11, "name": "Default profile"}
     assert result["diff"]["after"] == result["diff"]["before"]
 
 
-def test_tags_the_server_ignored_are_warned_about(build):
-    fake = FakeReseller([TAGGED])
-    fake.honour_tags = False
-    result, warnings = run(build, fake, tags={"owner": "new"})
+def test_tags_the_server_ignored_are_warned_about(build, reseller):
+    sim = reseller([TAGGED], resellerIgnoredFields=["Tags"])  # tag writes are answered but not applied
+    result, warnings = run(build, sim, tags={"owner": "new"})
     assert len(warnings) == 1 and "tags" in warnings[0] and '"owner": "new"' in warnings[0]
     assert result["changed"] is True and result["diff"]["after"] == result["diff"]["before"]
 
 
-def test_an_empty_tags_object_counts_as_no_tags(build):
-    fake = FakeReseller([dict(TAGGED, Tags=tags(7))])  # {"AssetId": 7, "CostCenter": null, ...}
-    result, warnings = run(build, fake, tags={})
-    assert fake.writes() == [] and result["changed"] is False and warnings == []
+def test_an_empty_tags_object_counts_as_no_tags(build, reseller):
+    sim = reseller([dict(TAGGED, Tags=tags(7))])  # {"AssetId": 7, "CostCenter": null, ...}
+    result, warnings = run(build, sim, tags={})
+    assert asset_writes(sim) == [] and result["changed"] is False and warnings == []
 
 
 # -- update_asset: writes that fail ----------------------------------------------------------------
 
 
-def _drop_the_answer_of_the_first_tags_post(fake):
-    """A ``before`` hook: the first tags POST is applied, then its connection breaks."""
-    dropped = []
-
-    def hook(entry):
-        if entry.method == "POST" and entry.path.endswith("/tags") and not dropped:
-            dropped.append(fake._assets(entry))  # pylint: disable=protected-access
-            raise httpx.RemoteProtocolError("connection closed before the answer")
-        return None
-
-    return hook
-
-
-def test_a_tags_post_whose_answer_was_lost_is_read_back_not_sent_again(build):
-    fake = FakeReseller([dict(TAGGED, Tags=None)])
-    fake.before = _drop_the_answer_of_the_first_tags_post(fake)
-    result, warnings = run(build, fake, tags={"owner": "me"})
-    assert [(entry.method, entry.path) for entry in fake.writes()] == [("POST", ASSETS_PATH + "7/tags")]
-    assert calls(fake)[-2:] == [("GET", ASSETS_PATH + "7"), ("GET", ASSETS_PATH + "7")]  # the check, then the re-read
+def test_a_tags_post_whose_answer_was_lost_is_read_back_not_sent_again(build, reseller):
+    sim = reseller([dict(TAGGED, Tags=None)])
+    # the first tags POST is applied, then its connection breaks before the answer
+    sim.add_faults({"method": "POST", "path": ASSETS_PATH + "7/tags", "kind": "drop_after"})
+    result, warnings = run(build, sim, tags={"owner": "me"})
+    assert [(entry["method"], entry["path"], entry["fault"]) for entry in asset_writes(sim)] == [("POST", ASSETS_PATH + "7/tags", "drop_after")]
+    assert calls(sim)[-2:] == [("GET", ASSETS_PATH + "7"), ("GET", ASSETS_PATH + "7")]  # the check, then the re-read
     assert result["changed"] is True and warnings == [] and result["asset"]["tags"] == dict(NO_TAGS, owner="me")
 
 
-def test_a_tags_post_that_failed_unapplied_is_sent_once_more_after_a_read(build):
-    fake = FakeReseller([dict(TAGGED, Tags=None)])
-    fake.faults.append(("POST", ASSETS_PATH + "7/tags", json_response(500, {"ErrorCode": "InternalServerError", "Message": "oops"})))
-    result, warnings = run(build, fake, tags={"owner": "me"})
-    assert [(entry.method, entry.path) for entry in fake.writes()] == [("POST", ASSETS_PATH + "7/tags")] * 2
+def test_a_tags_post_that_failed_unapplied_is_sent_once_more_after_a_read(build, reseller):
+    sim = reseller([dict(TAGGED, Tags=None)])
+    sim.add_faults({"method": "POST", "path": ASSETS_PATH + "7/tags", "kind": "status", "status": 500, "errorNumber": "InternalServerError",
+                    "message": "oops"})
+    result, warnings = run(build, sim, tags={"owner": "me"})
+    assert [(entry["method"], entry["path"]) for entry in asset_writes(sim)] == [("POST", ASSETS_PATH + "7/tags")] * 2
     assert result["changed"] is True and warnings == [] and result["asset"]["tags"] == dict(NO_TAGS, owner="me")
 
 
-def test_a_failed_write_names_the_fields_changed_and_not_changed(build):
-    fake = FakeReseller([TAGGED])
-    fake.faults.append(("PUT", ASSETS_PATH + "7/tags", json_response(400, {"ErrorCode": "BadRequest", "Message": "no"})))
+def test_a_failed_write_names_the_fields_changed_and_not_changed(build, reseller):
+    sim = reseller([TAGGED])
+    sim.add_faults({"method": "PUT", "path": ASSETS_PATH + "7/tags", "kind": "status", "status": 400, "errorNumber": "BadRequest",
+                    "message": "no"})
     with pytest.raises(ApiError) as raised:
-        run(build, fake, name="Renamed", auto_renew_enabled=False, tags={"owner": "new"})
+        run(build, sim, name="Renamed", auto_renew_enabled=False, tags={"owner": "new"})
     message = raised.value.message
     assert message.endswith("; changed: auto_renew_enabled, name; not changed: tags") and "\n" not in message
     assert raised.value.details["changed_fields"] == ["auto_renew_enabled", "name"]
-    assert fake.assets[7]["Name"] == "Renamed" and fake.assets[7]["Tags"]["Owner"] == "O"
+    assert sim.reseller_asset(7)["Name"] == "Renamed" and sim.reseller_asset(7)["Tags"]["Owner"] == "O"
 
 
-def test_a_write_without_an_answer_says_its_outcome_is_unknown(build):
-    fake = FakeReseller([TAGGED])
-
-    def no_answer(entry):
-        if entry.method == "PUT":
-            raise httpx.ReadTimeout("no answer")
-        return None
-
-    fake.before = no_answer
+def test_a_write_without_an_answer_says_its_outcome_is_unknown(build, reseller):
+    sim = reseller([TAGGED])
+    # every PUT loses its connection before an answer (the retry too)
+    sim.add_faults({"method": "PUT", "path": ASSETS_PATH + "7", "kind": "drop_before", "count": None})
     with pytest.raises(ApiError) as raised:
-        run(build, fake, name="Renamed")
+        run(build, sim, name="Renamed")
     assert raised.value.message.endswith("; changed: nothing; outcome unknown: name")
+    assert [entry["fault"] for entry in entries(sim, "PUT")] == ["drop_before", "drop_before"]

@@ -19,7 +19,7 @@ from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models
     split_asset_list,
     STATUS_FLAGS,
 )
-from fake_reseller import asset, camel, dumps, tags
+from reseller_helpers import asset, camel, dumps, tags
 
 D = decimal.Decimal
 
