@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .core import ApiHalf, Caller, Settings
+from .core import ApiHalf, Caller, ExtraSetting, Settings, SettingsError
 from .state import (
     ERROR_MESSAGES,
     PRICING_PARAMS,
@@ -25,6 +25,7 @@ from .state import (
     Asset,
     AssetKey,
     Location,
+    SeedError,
     Target,
     VppError,
     VppWorld,
@@ -50,10 +51,39 @@ SERVICE_URLS = {
 }
 WRITE_PATHS = frozenset(PREFIX + SERVICE_URLS[name] for name in (
     "associateAssets", "disassociateAssets", "revokeAssets", "createUsers", "updateUsers", "retireUsers"))
-MUTATIONS = ("bump_version", "add_assignments", "remove_assignments", "revoke_token", "retire_user")
-SIZED_MUTATIONS = ("add_assignments", "remove_assignments")
+MUTATIONS = ("bump_version", "add_assignments", "remove_assignments", "revoke_token", "retire_user", "add_assets", "remove_assets")
+SIZED_MUTATIONS = ("add_assignments", "remove_assignments", "add_assets", "remove_assets")
+ASSET_TEMPLATE_KEYS = ("pricingParam", "productType", "totalCount")  # what an add_assets rule may say of the new assets
 
 logger = logging.getLogger(__name__)
+
+
+def _optional_count(key: str, value: Any) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise SettingsError(f"{key} must be an integer >= 1, or null")
+    return value
+
+
+def _non_negative_count(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SettingsError(f"{key} must be an integer >= 0")
+    return value
+
+
+def _flag(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(f"{key} must be true or false")
+    return value
+
+
+# The Apple half's own /_sim/settings keys (documented in README.md): name -> (default, check).
+SETTINGS: dict[str, ExtraSetting] = {
+    "eventPolls": (None, _optional_count),  # N: an event finishes at its Nth /status look, whatever eventSeconds says
+    "ignoreFilters": (False, _flag),  # /assets and /assignments answer as if only pageIndex had been given
+    "pageOverlap": (0, _non_negative_count),  # each page after the first repeats the last N records of the page before
+    "hideTotalPages": (False, _flag),  # totalPages counts only up to the page asked; nextPageIndex still points on
+    "omitUnlimitedAvailableCount": (False, _flag),  # free assets in "assets" come without availableCount
+}
 
 Handler = Callable[[Request, Location, dict[str, Any]], dict[str, Any]]
 
@@ -89,8 +119,9 @@ def _choice_query(query: QueryParams, name: str, choices: tuple[str, ...]) -> st
     return value
 
 
-def _page(items: list[Any], query: QueryParams, size: int) -> tuple[list[Any], dict[str, Any]]:
-    """Server-side paging: the slice for pageIndex and the paging keys of the response."""
+def _page(items: list[Any], query: QueryParams, size: int, settings: Settings | None = None) -> tuple[list[Any], dict[str, Any]]:
+    """Server-side paging: the slice for pageIndex and the paging keys of the response (with the
+    pageOverlap and hideTotalPages settings, when given)."""
     try:
         index = int(query.get("pageIndex", "0"))
     except ValueError:
@@ -101,7 +132,13 @@ def _page(items: list[Any], query: QueryParams, size: int) -> tuple[list[Any], d
     meta = {"currentPageIndex": index, "size": size, "totalPages": total_pages}
     if index + 1 < total_pages:
         meta["nextPageIndex"] = index + 1
-    return items[index * size:(index + 1) * size], meta
+    start = index * size
+    if settings is not None:
+        if index:
+            start = max(0, start - settings.get("pageOverlap"))
+        if settings.get("hideTotalPages"):
+            meta["totalPages"] = min(total_pages, index + 1)
+    return items[start:(index + 1) * size], meta
 
 
 def _string_list(body: dict[str, Any], name: str) -> list[str]:
@@ -205,6 +242,9 @@ class AppleApi(ApiHalf):
         ]
 
     # ------------------------------------------------------------------ ApiHalf hooks
+    def extra_settings(self) -> dict[str, ExtraSetting]:
+        return SETTINGS
+
     def caller(self, path: str, headers: Headers) -> Caller | None:
         if path == PREFIX + "/service/config":
             return None  # needs no token, so it is not counted against a location
@@ -240,13 +280,20 @@ class AppleApi(ApiHalf):
             raise ValueError("retire_user needs clientUserId")
         if rule.get("location") is not None and self.world.find(rule["location"]) is None:
             raise ValueError(f"no location {rule['location']!r}")
+        if rule["action"] in ("add_assets", "remove_assets") and not isinstance(rule.get("keepVersion", False), bool):
+            raise ValueError("keepVersion must be true or false")
+        if rule["action"] == "add_assets":
+            try:
+                Asset.from_seed({**_asset_template(rule), "adamId": "1"})
+            except (SeedError, TypeError, ValueError) as exc:
+                raise ValueError(f"add_assets: {exc}") from None
 
     def mutate(self, caller: Caller | None, rule: dict[str, Any]) -> None:
         target = rule.get("location") or (caller.key if caller else None)
         location = self.world.find(target) if target else None
         if location is None:
             return
-        location.settle()
+        location.settle(self.clock())
         if rule["action"] == "bump_version":
             location.bump_version()
         elif rule["action"] == "add_assignments":
@@ -256,13 +303,17 @@ class AppleApi(ApiHalf):
                 logger.warning("mutate add_assignments skipped: %s", exc)
         elif rule["action"] == "remove_assignments":
             location.remove_oldest_assignments(_mutation_size(rule))
+        elif rule["action"] == "add_assets":
+            location.add_new_assets(_mutation_size(rule), _asset_template(rule), rule.get("keepVersion", False))
+        elif rule["action"] == "remove_assets":
+            location.remove_newest_assets(_mutation_size(rule), rule.get("keepVersion", False))
         elif rule["action"] == "revoke_token":
             location.revoked = True  # as if a newer token was downloaded: every request from now on is 401/9625
         else:
             location.retire_user_now(rule["clientUserId"])
 
     def state(self) -> dict[str, Any]:
-        return self.world.state()
+        return self.world.state(self.clock())
 
     def tokens(self) -> list[dict[str, Any]]:
         return self.world.tokens()
@@ -305,7 +356,7 @@ class AppleApi(ApiHalf):
         async def endpoint(request: Request) -> Response:
             try:
                 location = self._authenticate(request.headers)
-                location.settle()  # events whose time has come are applied before anything is read
+                location.settle(self.clock())  # events whose time has come are applied before anything is read
                 body = await _json_body(request) if request.method == "POST" else {}
                 payload = handler(request, location, body)
             except VppError as error:
@@ -376,21 +427,34 @@ class AppleApi(ApiHalf):
 
     # ------------------------------------------------------------------ reads
     def get_assets(self, request: Request, location: Location, _body: dict[str, Any]) -> dict[str, Any]:
-        query = request.query_params
+        query = self._filters(request)
         checks = self._asset_checks(location, query)
         unlimited = _bool_query(query, "unlimited")
         assets = [asset for asset in location.assets.values() if all(check(asset) for check in checks)]
         if unlimited is False:
             assets = [asset for asset in assets if not asset.unlimited]
-        page, meta = _page(assets, query, self.settings.page_size)
+        page, meta = _page(assets, query, self.settings.page_size, self.settings)
         if unlimited:  # free assets in their own list, without counts that mean nothing for them
             payload = {
-                "assets": [location.asset_record(asset) for asset in page if not asset.unlimited],
+                "assets": [self._asset_record(location, asset) for asset in page if not asset.unlimited],
                 "unlimitedAssets": [location.asset_record(asset, counts=False) for asset in page if asset.unlimited],
             }
         else:
-            payload = {"assets": [location.asset_record(asset) for asset in page]}
+            payload = {"assets": [self._asset_record(location, asset) for asset in page]}
         return {**payload, **meta, "versionId": location.version_id}
+
+    def _filters(self, request: Request) -> QueryParams:
+        """The query, or (setting ignoreFilters) only its pageIndex: a server that ignores the filters."""
+        query = request.query_params
+        if self.settings.get("ignoreFilters"):
+            return QueryParams({"pageIndex": query["pageIndex"]} if "pageIndex" in query else {})
+        return query
+
+    def _asset_record(self, location: Location, asset: Asset) -> dict[str, Any]:
+        record = location.asset_record(asset)
+        if asset.unlimited and self.settings.get("omitUnlimitedAvailableCount"):
+            del record["availableCount"]
+        return record
 
     @staticmethod
     def _asset_checks(location: Location, query: QueryParams) -> list[Callable[[Asset], bool]]:
@@ -418,7 +482,7 @@ class AppleApi(ApiHalf):
         return checks
 
     def get_assignments(self, request: Request, location: Location, _body: dict[str, Any]) -> dict[str, Any]:
-        query = request.query_params
+        query = self._filters(request)
         keys = location.assignments_since(query.get("sinceVersionId"))
         adam_id = query.get("adamId")
         pricing_param = _choice_query(query, "pricingParam", PRICING_PARAMS)  # adamId alone matches both
@@ -433,7 +497,7 @@ class AppleApi(ApiHalf):
                 and not (exclude_inactive and key[2] == USER and not location.active_user(key[3]))
             )
 
-        page, meta = _page([key for key in keys if selected(key)], query, self.settings.page_size)
+        page, meta = _page([key for key in keys if selected(key)], query, self.settings.page_size, self.settings)
         return {"assignments": [location.assignment_record(key) for key in page], **meta, "versionId": location.version_id}
 
     def get_users(self, request: Request, location: Location, _body: dict[str, Any]) -> dict[str, Any]:
@@ -445,7 +509,7 @@ class AppleApi(ApiHalf):
             users = [user for user in users if user.status == "Retired"]
         if query.get("clientUserId") is not None:
             users = [user for user in users if user.client_user_id == query["clientUserId"]]
-        page, meta = _page(users, query, self.settings.page_size)
+        page, meta = _page(users, query, self.settings.page_size, self.settings)
         return {"users": [user.record() for user in page], **meta, "versionId": location.version_id}
 
     def event_status(self, request: Request, location: Location, _body: dict[str, Any]) -> dict[str, Any]:
@@ -455,6 +519,7 @@ class AppleApi(ApiHalf):
         event = location.events.get(event_id)
         if event is None:
             raise VppError(400, 9708)
+        location.look(event, self.clock())
         return event.record()
 
     # ------------------------------------------------------------------ writes (validated now, applied later)
@@ -513,8 +578,13 @@ class AppleApi(ApiHalf):
         return self._submit(location, event_type, {"users": users}, len(users))
 
     def _submit(self, location: Location, event_type: str, request: dict[str, Any], num_requested: int) -> dict[str, Any]:
-        event = location.submit(event_type, request, num_requested, self.settings.event_seconds)
+        event = location.submit(event_type, request, num_requested, self.settings.event_seconds, self.clock(), self.settings.get("eventPolls"))
         return {"eventId": event.event_id}
+
+
+def _asset_template(rule: dict[str, Any]) -> dict[str, Any]:
+    """What an add_assets rule says of its new assets (totalCount defaults to 10)."""
+    return {"totalCount": 10, **{key: rule[key] for key in ASSET_TEMPLATE_KEYS if key in rule}}
 
 
 def _mutation_size(rule: dict[str, Any]) -> int:

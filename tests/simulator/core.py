@@ -21,7 +21,7 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Awaitable, Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -192,6 +192,8 @@ class ApiHalf:
     # with the route as route_template() gives it (any method).
     write_paths: frozenset[str] = frozenset()
     exact_decimals = False  # True: load() gets a seed whose non-integer numbers are decimal.Decimal
+    # The time a half keeps (e.g. when events are due); Simulator.use_clock() swaps it for a test's clock.
+    clock: Callable[[], float] = staticmethod(time.monotonic)
 
     def __init__(self) -> None:
         self.settings = Settings()
@@ -482,9 +484,9 @@ def _rule_matches(rule: dict[str, Any], method: str, path: str) -> bool:
     return path.startswith(pattern[:-1]) if pattern.endswith("*") else path == pattern
 
 
-class DroppedConnection(RuntimeError):
-    """A drop fault without a uvicorn connection to abort (the app runs in-process, e.g. under
-    starlette's TestClient). tests/utils/inprocess.py turns it into the httpx error a socket gives."""
+class ConnectionDropped(RuntimeError):
+    """A drop fault outside uvicorn (in-process, behind starlette's TestClient): the request log has the
+    entry; tests/utils/inprocess.py turns this into the httpx transport error a client sees over a socket."""
 
 
 async def drop_connection(send: Callable[..., Any]) -> None:
@@ -498,7 +500,7 @@ async def drop_connection(send: Callable[..., Any]) -> None:
     cycle = getattr(send, "__self__", None)
     transport = getattr(cycle, "transport", None)
     if transport is None:
-        raise DroppedConnection("dropping connections needs the uvicorn server (run the simulator as a process)")
+        raise ConnectionDropped("dropping connections needs the uvicorn server (run the simulator as a process)")
     transport.abort()
     for _attempt in range(100):
         if getattr(cycle, "disconnected", True):
@@ -592,6 +594,9 @@ class Simulator:
         self.requests_seen = 0
         self.started = time.monotonic()
         self.on_exhausted: Callable[[], None] | None = None  # the server sets this to stop itself
+        # Request times (log, rate limit) and waits (latency, delay faults); see use_clock().
+        self.clock: Callable[[], float] = time.monotonic
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._load()
         control = self._control_routes() + [Mount("/" + half.name, routes=half.control_routes()) for half in self.halves if half.control_routes()]
         routes: list[BaseRoute] = [Mount(CONTROL_PREFIX, routes=control)]
@@ -615,6 +620,16 @@ class Simulator:
         self.log.clear()
         self.faults.clear()
         self.limiter.clear()
+
+    # ----------------------------------------------------------------- virtual time (in-process tests)
+    def use_clock(self, clock: Callable[[], float], sleep: Callable[[float], Awaitable[None]]) -> None:
+        """Run on a test's time: ``clock()`` stamps requests and tells the halves the time (events fall
+        due on it); ``await sleep(seconds)`` is every wait (latencyMs, delay faults), e.g. one that
+        only moves that clock on. Only for an in-process simulator: uvicorn keeps real time."""
+        self.clock = clock
+        self.sleep = sleep
+        for half in self.halves:
+            half.clock = clock
 
     def _half_for(self, path: str) -> ApiHalf | None:
         for half in self.halves:
@@ -647,7 +662,7 @@ class Simulator:
                 self.on_exhausted()
 
     async def _serve_api(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
-        arrival = time.monotonic()
+        arrival = self.clock()
         request = Request(scope)
         body = await _read_body(receive)
         half = self._half_for(request.url.path)
@@ -677,7 +692,7 @@ class Simulator:
         finally:
             entry["status"] = capture.status
             entry["errorNumber"] = half.error_number(bytes(capture.body)) if half and capture.body else None
-            entry["duration"] = time.monotonic() - arrival
+            entry["duration"] = self.clock() - arrival
             self.log.record(entry)
 
     async def _answer(
@@ -693,9 +708,9 @@ class Simulator:
     ) -> None:
         kind = rule["kind"] if rule else None
         if kind == "delay":
-            await asyncio.sleep(rule["seconds"])
+            await self.sleep(rule["seconds"])
         if self.settings.latency_seconds:
-            await asyncio.sleep(self.settings.latency_seconds)  # asyncio: parallel requests overlap
+            await self.sleep(self.settings.latency_seconds)  # asyncio: parallel requests overlap
         if kind == "drop_before":
             await drop_connection(send)
             return

@@ -7,6 +7,7 @@ time and are applied lazily, in due order, the next time anything looks at the l
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 import uuid
 from collections import Counter
@@ -174,6 +175,7 @@ class Event:
     status: str = "PENDING"
     num_completed: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
+    looks_left: int | None = None  # eventPolls: the /status look that finishes it (None: its due time does)
 
     def record(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -335,10 +337,22 @@ class Location:
         return {"adamId": key[0], "pricingParam": key[1], TARGET_FIELD[key[2]]: key[3]}
 
     # ------------------------------------------------------------------ events
-    def submit(self, event_type: str, request: dict[str, Any], num_requested: int, seconds: float) -> Event:
-        event = Event(str(uuid.uuid4()), event_type, request, time.monotonic() + seconds, num_requested)
+    def submit(self, event_type: str, request: dict[str, Any], num_requested: int, seconds: float,
+               now: float | None = None, looks: int | None = None) -> Event:
+        """A PENDING event, due ``seconds`` from ``now``; with ``looks`` it is due at its looks-th /status look instead."""
+        now = time.monotonic() if now is None else now
+        due = math.inf if looks is not None else now + seconds
+        event = Event(str(uuid.uuid4()), event_type, request, due, num_requested, looks_left=looks)
         self.events[event.event_id] = event
         return event
+
+    def look(self, event: Event, now: float) -> None:
+        """A /status look at ``event``: the one that an eventPolls count waits for makes it due now."""
+        if event.status == "PENDING" and event.looks_left is not None:
+            event.looks_left -= 1
+            if event.looks_left <= 0:
+                event.due = now
+                self.settle(now)
 
     def settle(self, now: float | None = None) -> None:
         """Apply, in due order, every pending event whose time has come."""
@@ -468,6 +482,38 @@ class Location:
             self.remove_assignment(key)
         self._commit()
 
+    def add_new_assets(self, count: int, template: dict[str, Any], keep_version: bool = False) -> list[AssetKey]:
+        """``count`` newly bought assets (Asset.from_seed keys in ``template``; adamIds made up), listed last."""
+        added: list[AssetKey] = []
+        number = 900000000 + len(self.assets)
+        while len(added) < count:
+            number += 1
+            asset = Asset.from_seed({**template, "adamId": str(number)})
+            if asset.key not in self.assets:
+                self.assets[asset.key] = asset
+                added.append(asset.key)
+        self._changed = True
+        self._finish_mutation(keep_version)
+        return added
+
+    def remove_newest_assets(self, count: int, keep_version: bool = False) -> list[AssetKey]:
+        """Remove the ``count`` assets listed last, with their assignments (the set shrinks under a walk).
+        Meant for a location without pending writes to those assets."""
+        doomed = list(self.assets)[-count:] if count else []
+        for key in doomed:
+            for assignment in [pair for pair in self.assignments if pair[:2] == key]:
+                self.remove_assignment(assignment)
+            del self.assets[key]
+        self._changed = True
+        self._finish_mutation(keep_version)
+        return doomed
+
+    def _finish_mutation(self, keep_version: bool) -> None:
+        """A new versionId, or (``keep_version``) none: a server whose versionId misses the change."""
+        if keep_version:
+            self._changed = False
+        self._commit()
+
     def _mutation_asset(self, adam_id: str | None, pricing_param: str | None) -> Asset:
         for asset in self.assets.values():
             if adam_id is None and asset.device_assignable:
@@ -593,9 +639,9 @@ class VppWorld:
     def find(self, name_or_uid: str) -> Location | None:
         return next((location for location in self.locations if name_or_uid in (location.name, location.uid)), None)
 
-    def state(self) -> dict[str, Any]:
+    def state(self, now: float | None = None) -> dict[str, Any]:
         for location in self.locations:
-            location.settle()
+            location.settle(now)
         return {"locations": [location.state() for location in self.locations]}
 
     def tokens(self) -> list[dict[str, str]]:

@@ -3,12 +3,16 @@
 ``InProcessSimulator`` is the same ``SimulatorControl`` the integration tests use, with its HTTP client
 swapped for a TestClient, plus ``transport()``: an httpx transport that the collection's clients take
 as ``httpx_transport``, so module_utils code talks to the simulator exactly as it talks to a server.
+
+Every request runs on one event loop, as under uvicorn: parallel requests overlap only where the
+simulator waits (latencyMs, delay faults), so its state is never touched by two threads at once. A
+drop fault reaches the client as the httpx transport error a dropped connection gives over a socket.
 """
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 
@@ -19,7 +23,7 @@ with warnings.catch_warnings():
 
 from tests.simulator import DEFAULT_SEED
 from tests.simulator.control import SimulatorControl
-from tests.simulator.core import DroppedConnection, Simulator
+from tests.simulator.core import ConnectionDropped, Simulator
 from tests.simulator.server import create_simulator
 
 BASE_URL = "http://simulator.test"
@@ -34,13 +38,19 @@ class InProcessSimulator(SimulatorControl):
         super().__init__(BASE_URL)
         self._http.close()
         self._http = TestClient(self.app, base_url=BASE_URL + "/_sim", raise_server_exceptions=True)
+        self._client.__enter__()  # pylint: disable=unnecessary-dunder-call  # one event loop (portal) for every request
+        self._http.portal = self._client.portal
+        self._sent: list[httpx.Request] = []
 
-    def transport(self) -> httpx.BaseTransport:
+    def transport(self, drop_error: type[httpx.TransportError] = httpx.RemoteProtocolError) -> httpx.BaseTransport:
         """An httpx transport into the ASGI app (each request runs the app as a server would).
-        A drop fault raises httpx.RemoteProtocolError, as a closed socket does; see ``sent()``."""
-        return _ClientTransport(self._client._transport, self._wire())  # pylint: disable=protected-access
+
+        A drop fault raises ``drop_error`` in the client (over a socket: RemoteProtocolError, "Server
+        disconnected without sending a response"; a test may pick e.g. ReadTimeout or ReadError)."""
+        return _ApiTransport(self._client._transport, drop_error, self._sent)  # pylint: disable=protected-access
 
     def close(self) -> None:
+        self._client.__exit__(None, None, None)
         self._client.close()
         super().close()
 
@@ -52,38 +62,50 @@ class InProcessSimulator(SimulatorControl):
         """The log entries of requests that are not GETs."""
         return [entry for entry in self.log(since) if entry["method"] != "GET"]
 
-    # ------------------------------------------------------------------ added for the reseller tests
-    def _wire(self) -> list[httpx.Request]:
-        if not hasattr(self, "_sent"):
-            self._sent: list[httpx.Request] = []  # pylint: disable=attribute-defined-outside-init
-        return self._sent
+    # ------------------------------------------------------------------ test support (the Apple half's unit tests)
+    def use_clock(self, clock: Callable[[], float], advance: Callable[[float], None]) -> None:
+        """Run the simulator on a test's clock: requests are stamped with ``clock()`` (log ``time``),
+        eventSeconds counts on it, and latencyMs and delay faults call ``advance(seconds)`` instead of
+        sleeping, so "a slow answer" costs no real time. ``advance`` should move the clock only."""
+
+        async def sleep(seconds: float) -> None:
+            advance(seconds)
+
+        self.app.use_clock(clock, sleep)
 
     def sent(self) -> list[httpx.Request]:
-        """Every API request as the client sent it through ``transport()``, in order: headers and raw body
-        (what the request log leaves out or parses: Authorization, Content-Type, exact bytes, query order)."""
-        return list(self._wire())
+        """Every request that went through transport(), as the client sent it (headers included): the
+        wire, for what the simulator's log leaves out on purpose (the Authorization header)."""
+        return list(self._sent)
 
+    def queries(self, path: str, since: int = 0) -> list[dict[str, Any]]:
+        """The query parameters of each request to ``path`` (e.g. "/mdm/v2/assets"), in arrival order."""
+        return [entry["query"] for entry in self.log(since) if entry["path"] == path]
+
+    def api_client(self, location: str) -> httpx.Client:
+        """An httpx client on the Apple API as ``location`` (its sToken), through transport(): for a
+        test's own set-up requests (e.g. writes whose events a test then follows). Close it after use."""
+        headers = {"Authorization": "Bearer " + self.tokens()[location]}
+        return httpx.Client(base_url=self.vpp_url, headers=headers, transport=self.transport(), trust_env=False)
+
+    # ------------------------------------------------------------------ test support (the reseller half's unit tests)
     def reseller_issued_tokens(self) -> list[str]:
         """Every reseller access token issued since the seed was loaded (expired ones too), oldest first."""
         return self._call("GET", "/reseller/issued-tokens")["tokens"]
 
 
-class _ClientTransport(httpx.BaseTransport):
-    """The TestClient's transport as the collection's client sees a server: requests are kept for
-    ``InProcessSimulator.sent()``, and a drop fault (``DroppedConnection`` in the app) becomes the
-    httpx error a client gets when the server closes the connection without an answer."""
+class _ApiTransport(httpx.BaseTransport):
+    """The simulator's API transport: notes each request and turns a drop fault into ``drop_error``."""
 
-    def __init__(self, inner: httpx.BaseTransport, sent: list[httpx.Request]) -> None:
+    def __init__(self, inner: httpx.BaseTransport, drop_error: type[httpx.TransportError], sent: list[httpx.Request]) -> None:
         self._inner = inner
+        self._drop_error = drop_error
         self._sent = sent
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.read()
+        request.read()  # the raw body stays readable in sent()
         self._sent.append(request)
         try:
             return self._inner.handle_request(request)
-        except DroppedConnection:
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request) from None
-
-    def close(self) -> None:
-        """The simulator's TestClient owns the inner transport: a client closing its own keeps it open."""
+        except ConnectionDropped:
+            raise self._drop_error("the simulator dropped the connection (drop fault)", request=request) from None

@@ -1,11 +1,15 @@
-"""The Apple client against an in-memory Apple: limits cache, pacing, the parallel page walker, read strategies."""
+"""The Apple client against the simulator (in-process): limits cache, pacing, the parallel page walker, read strategies.
+
+Each test seeds a location of its own (``apple`` in conftest.py) and checks what the client did in the
+simulator's request log; the simulator's settings and fault rules make it change data under a walk,
+throttle, or ignore filters.
+"""
 from __future__ import annotations
 
 import json
 import os
 import stat
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,9 +21,16 @@ from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client impo
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import LimitsCache
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import AssetsPage, Assignment, AssignmentsPage
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import parse_stoken
-from fake_apple import API_URL, INNER_TOKEN, FakeApple, asset, assignment, make_stoken
+from tests.simulator.core import DEFAULT_LIMITS
+from tests.utils.inprocess import BASE_URL
+from tests.utils.stokens import INNER_TOKEN, make_stoken
+from tests.utils.vpp_seeds import LOCATION, LOCATION_UID, asset, assignment
 
-TOKEN = make_stoken()
+API_URL = BASE_URL + "/mdm/v2"
+OTHER_API_URL = "https://other.example.test/mdm/v2"
+TOKEN = make_stoken()  # the seeded location's sToken
+CONFIG, ASSETS, ASSIGNMENTS = "/mdm/v2/service/config", "/mdm/v2/assets", "/mdm/v2/assignments"
+NO_LIMITS = {name: None for name in DEFAULT_LIMITS}  # /service/config without any limit
 
 
 class Clock:
@@ -32,16 +43,16 @@ class Clock:
 
 @pytest.fixture
 def build(tmp_path, monkeypatch):
-    """build(fake, ...) -> VppClient talking to the fake, with a private limits cache and no real sleeping."""
+    """build(sim, ...) -> VppClient talking to the simulator, with a private limits cache and no real sleeping."""
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)  # httpx honours them (trust_env): keep them from bypassing the mock
+        monkeypatch.delenv(name, raising=False)  # httpx honours them (trust_env): keep them from bypassing the transport
     made = []
 
-    def make(fake, warnings=None, clock=None, api_url=API_URL, read_only=True, cache_dir=None, retries=2, sleeps=None, token=None):
+    def make(sim, warnings=None, clock=None, api_url=API_URL, read_only=True, cache_dir=None, retries=2, sleeps=None, token=None):
         cache = LimitsCache(api_url, directory=str(cache_dir or tmp_path), clock=clock or Clock())
-        client = VppClient(parse_stoken(token or fake.token), api_url=api_url, retries=retries,
+        client = VppClient(parse_stoken(token or TOKEN), api_url=api_url, retries=retries,
                            warn=warnings.append if warnings is not None else None, read_only=read_only,
-                           limits_cache=cache, httpx_transport=fake.transport(),
+                           limits_cache=cache, httpx_transport=sim.transport(),
                            sleep=sleeps.append if sleeps is not None else (lambda seconds: None))
         made.append(client)
         return client
@@ -55,35 +66,44 @@ def many_assets(count, pricing=("STDQ",)):
     return [asset(str(1000 + number), pricing=p) for number in range(count) for p in pricing]
 
 
-# -- limits -------------------------------------------------------------------------------------
+def config_reads(sim):
+    return len(sim.queries(CONFIG))
 
 
-def test_limits_read_once_and_shared_through_the_cache(build, tmp_path):
-    fake = FakeApple(TOKEN, assets=many_assets(4), page_size=10, limits=dict(maxAssets=20, maxRequestPerSecond=4))
-    first = build(fake)
+def page_requests(sim, path, index):
+    return sum(1 for params in sim.queries(path) if int(params.get("pageIndex", 0)) == index)
+
+
+# -- limits ---------------------------------------------------------------------------------------
+
+
+def test_limits_read_once_and_shared_through_the_cache(build, apple, tmp_path):
+    sim = apple(many_assets(4), pageSize=10, limits=dict(maxAssets=20, maxRequestPerSecond=4))
+    first = build(sim)
     assert first.limits().max_assets == 20
     reads.find_assets(first)
     reads.find_assets(first, ["1001"])
     assert first.limits().max_assets == 20
-    assert len(fake.requests_to("/service/config")) == 1
-    second = build(fake)  # another task of the same run
+    assert config_reads(sim) == 1
+    second = build(sim)  # another task of the same run
     assert second.limits().max_assets == 20
     assert second.transport.pacer.interval == pytest.approx(PACING_SAFETY / 4)
-    assert len(fake.requests_to("/service/config")) == 1
+    assert config_reads(sim) == 1
 
 
-def test_service_config_needs_no_token_and_the_outer_token_is_sent(build):
-    fake = FakeApple(TOKEN, assets=many_assets(2))
-    reads.find_assets(build(fake))
-    auth = {entry[1]: entry[3] for entry in fake.log}
-    assert auth["/service/config"] is None
-    assert auth["/assets"] == "Bearer " + TOKEN
-    assert all(INNER_TOKEN not in (entry[3] or "") for entry in fake.log)
+def test_service_config_needs_no_token_and_the_outer_token_is_sent(build, apple):
+    sim = apple(many_assets(2))
+    reads.find_assets(build(sim))
+    auth = {request.url.path: request.headers.get("authorization") for request in sim.sent()}
+    assert auth[CONFIG] is None
+    assert auth[ASSETS] == "Bearer " + TOKEN
+    assert all(INNER_TOKEN not in (request.headers.get("authorization") or "") for request in sim.sent())
+    assert [entry["uId"] for entry in sim.log() if entry["path"] == ASSETS] == [LOCATION_UID]  # the simulator took it as the location's
 
 
-def test_limits_file_is_private_and_holds_no_secret(build, tmp_path):
-    fake = FakeApple(TOKEN, assets=many_assets(2))
-    client = build(fake)
+def test_limits_file_is_private_and_holds_no_secret(build, apple, tmp_path):
+    sim = apple(many_assets(2))
+    client = build(sim)
     reads.find_assets(client)
     files = list((tmp_path / "assetops.licensing").iterdir())
     assert len(files) == 1
@@ -95,32 +115,32 @@ def test_limits_file_is_private_and_holds_no_secret(build, tmp_path):
     assert cached["api_url"] == API_URL and cached["limits"]["maxRequestPerSecond"] == 15
 
 
-def test_limits_expire_after_five_minutes(build):
-    fake = FakeApple(TOKEN)
+def test_limits_expire_after_five_minutes(build, apple):
+    sim = apple()
     clock = Clock()
-    build(fake, clock=clock).limits()
+    build(sim, clock=clock).limits()
     clock.now += 299
-    build(fake, clock=clock).limits()
-    assert len(fake.requests_to("/service/config")) == 1
+    build(sim, clock=clock).limits()
+    assert config_reads(sim) == 1
     clock.now += 2  # 301 s after the read
-    build(fake, clock=clock).limits()
-    assert len(fake.requests_to("/service/config")) == 2
+    build(sim, clock=clock).limits()
+    assert config_reads(sim) == 2
     clock.now += 100  # fresh again from the second read
-    build(fake, clock=clock).limits()
-    assert len(fake.requests_to("/service/config")) == 2
+    build(sim, clock=clock).limits()
+    assert config_reads(sim) == 2
     clock.now -= 10_000  # a clock that went backwards does not trust the file
-    build(fake, clock=clock).limits()
-    assert len(fake.requests_to("/service/config")) == 3
+    build(sim, clock=clock).limits()
+    assert config_reads(sim) == 3
 
 
-def test_limits_cache_is_keyed_by_api_url(build, tmp_path):
-    fake = FakeApple(TOKEN, limits={"maxAssets": 25, "maxRequestPerSecond": 15})
-    other = FakeApple(TOKEN, limits={"maxAssets": 3, "maxRequestPerSecond": 2})
-    assert build(fake).limits().max_assets == 25
-    assert build(other, api_url="https://other.example.test/mdm/v2").limits().max_assets == 3
-    assert build(fake).limits().max_assets == 25
-    assert build(other, api_url="https://other.example.test/mdm/v2").limits().max_assets == 3
-    assert len(fake.requests_to("/service/config")) == 1 and len(other.requests_to("/service/config")) == 1
+def test_limits_cache_is_keyed_by_api_url(build, apple, tmp_path):
+    sim = apple(limits={"maxAssets": 25, "maxRequestPerSecond": 15})
+    other = apple(limits={"maxAssets": 3, "maxRequestPerSecond": 2})
+    assert build(sim).limits().max_assets == 25
+    assert build(other, api_url=OTHER_API_URL).limits().max_assets == 3
+    assert build(sim).limits().max_assets == 25
+    assert build(other, api_url=OTHER_API_URL).limits().max_assets == 3
+    assert config_reads(sim) == 1 and config_reads(other) == 1
     assert len(list((tmp_path / "assetops.licensing").iterdir())) == 2
 
 
@@ -135,225 +155,178 @@ def test_limits_cache_refuses_a_file_for_another_url(tmp_path):
 
 
 @pytest.mark.parametrize("content", ["not json", "[]", '{"api_url": "%s", "fetched_at": 0}' % API_URL, ""])
-def test_corrupt_cache_file_means_asking_apple_again(build, tmp_path, content):
-    fake = FakeApple(TOKEN)
+def test_corrupt_cache_file_means_asking_apple_again(build, apple, tmp_path, content):
+    sim = apple()
     cache = LimitsCache(API_URL, directory=str(tmp_path))
     os.makedirs(cache.directory, exist_ok=True)
     with open(cache.path, "w", encoding="utf-8") as handle:
         handle.write(content)
-    assert build(fake).limits().max_assets == 25
-    assert len(fake.requests_to("/service/config")) == 1
+    assert build(sim).limits().max_assets == 25
+    assert config_reads(sim) == 1
 
 
-def test_unwritable_cache_is_not_an_error(build, tmp_path):
+def test_unwritable_cache_is_not_an_error(build, apple, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    fake = FakeApple(TOKEN)
-    client = build(fake, cache_dir=blocker)  # its "directory" is a file: saving fails quietly
+    sim = apple()
+    client = build(sim, cache_dir=blocker)  # its "directory" is a file: saving fails quietly
     assert client.limits().max_assets == 25
-    assert build(fake, cache_dir=blocker).limits().max_assets == 25
-    assert len(fake.requests_to("/service/config")) == 2
+    assert build(sim, cache_dir=blocker).limits().max_assets == 25
+    assert config_reads(sim) == 2
 
 
-@pytest.mark.parametrize("limits, interval", [({"maxRequestPerSecond": 5}, PACING_SAFETY / 5), ({"maxAssets": 25}, PACING_SAFETY / 15),
-                                              ({}, PACING_SAFETY / 15), ({"maxRequestPerSecond": 40}, PACING_SAFETY / 40)])
-def test_pacer_rate_from_max_request_per_second(build, limits, interval):
-    client = build(FakeApple(TOKEN, limits=limits))
+# Simulator limit changes: a limit set to None is left out of /service/config.
+@pytest.mark.parametrize("limits, interval", [({"maxRequestPerSecond": 5}, PACING_SAFETY / 5), ({"maxRequestPerSecond": None}, PACING_SAFETY / 15),
+                                              (NO_LIMITS, PACING_SAFETY / 15), ({"maxRequestPerSecond": 40}, PACING_SAFETY / 40)],
+                         ids=["5 per second", "maxRequestPerSecond missing", "no limits at all", "40 per second"])
+def test_pacer_rate_from_max_request_per_second(build, apple, limits, interval):
+    client = build(apple(limits=limits))
     client.limits()
     assert client.transport.pacer.interval == pytest.approx(interval)
 
 
-def test_pacer_rate_from_the_cached_limits(build):
-    fake = FakeApple(TOKEN, limits={"maxRequestPerSecond": 3})
-    build(fake).limits()
-    cached_client = build(fake)
+def test_pacer_rate_from_the_cached_limits(build, apple):
+    sim = apple(limits={"maxRequestPerSecond": 3})
+    build(sim).limits()
+    cached_client = build(sim)
     cached_client.limits()
     assert cached_client.transport.pacer.interval == pytest.approx(PACING_SAFETY / 3)
-    assert len(fake.requests_to("/service/config")) == 1
+    assert config_reads(sim) == 1
 
 
-def test_token_rejected_is_not_retried(build):
-    fake = FakeApple(make_stoken(inner="the-right-one"))
-    client = build(fake, token=make_stoken(inner="a-revoked-one"))
+def test_token_rejected_is_not_retried(build, apple):
+    sim = apple()  # its location knows only TOKEN's inner token
+    client = build(sim, token=make_stoken(inner="a-revoked-one"))
     with pytest.raises(ApiError) as caught:
         reads.find_assets(client)
     assert caught.value.error_number == 9622 and caught.value.status == 401
-    assert len(fake.requests_to("/assets")) == 1
+    assert len(sim.queries(ASSETS)) == 1
 
 
 # -- writes ---------------------------------------------------------------------------------------
 
 
-def test_read_only_client_refuses_writes(build):
-    fake = FakeApple(TOKEN)
-    client = build(fake)
+def test_read_only_client_refuses_writes(build, apple):
+    sim = apple([asset("1")])
+    client = build(sim)
     assert client.read_only is True
     with pytest.raises(WriteBlockedError, match="/assets/associate"):
         client.post("/assets/associate", {"assets": [{"adamId": "1", "pricingParam": "STDQ"}], "serialNumbers": ["S"]})
-    assert fake.log == []  # nothing at all went out
+    assert sim.log() == [] and sim.sent() == []  # nothing at all went out
 
 
-def test_write_client_posts_json_with_the_token(build):
-    fake = FakeApple(TOKEN)
+def test_write_client_posts_json_with_the_token(build, apple):
+    sim = apple([asset("1")])
     body = {"assets": [{"adamId": "1", "pricingParam": "STDQ"}], "serialNumbers": ["S"]}
-    assert build(fake, read_only=False).post("/assets/associate", body)["eventId"] == "event-1"
-    assert fake.posts == [("/assets/associate", body)]
-    assert [entry[3] for entry in fake.log if entry[0] == "POST"] == ["Bearer " + TOKEN]
+    event_id = build(sim, read_only=False).post("/assets/associate", body)["eventId"]
+    assert [event["eventId"] for event in sim.location_state(LOCATION)["events"]] == [event_id]  # the event it made
+    assert [(entry["path"], entry["body"]) for entry in sim.writes()] == [("/mdm/v2/assets/associate", body)]
+    assert [request.headers.get("authorization") for request in sim.sent() if request.method == "POST"] == ["Bearer " + TOKEN]
 
 
 # -- the walker ---------------------------------------------------------------------------------
 
 
-def test_walk_reads_every_page_once_in_order(build):
-    fake = FakeApple(TOKEN, assets=many_assets(40), page_size=3)
-    items = paging.walk(build(fake), "/assets", [{}], AssetsPage)
+def test_walk_reads_every_page_once_in_order(build, apple):
+    sim = apple(many_assets(40), pageSize=3)
+    items = paging.walk(build(sim), "/assets", [{}], AssetsPage)
     assert [item.adam_id for item in items] == [str(1000 + number) for number in range(40)]
-    assert sorted(int(params.get("pageIndex", 0)) for params in fake.requests_to("/assets")) == list(range(14))
-    assert "pageIndex" not in fake.requests_to("/assets")[0]  # the first page is asked without pageIndex
+    assert sorted(int(params.get("pageIndex", 0)) for params in sim.queries(ASSETS)) == list(range(14))
+    assert "pageIndex" not in sim.queries(ASSETS)[0]  # the first page is asked without pageIndex
 
 
-def test_walk_passes_the_filters_on_every_page(build):
-    fake = FakeApple(TOKEN, assets=many_assets(20, pricing=("STDQ", "PLUS")), page_size=4)
-    items = paging.walk(build(fake), "/assets", [{"pricingParam": "PLUS"}], AssetsPage)
+def test_walk_passes_the_filters_on_every_page(build, apple):
+    sim = apple(many_assets(20, pricing=("STDQ", "PLUS")), pageSize=4)
+    items = paging.walk(build(sim), "/assets", [{"pricingParam": "PLUS"}], AssetsPage)
     assert len(items) == 20 and {item.pricing_param for item in items} == {"PLUS"}
-    assert all(params["pricingParam"] == "PLUS" for params in fake.requests_to("/assets"))
+    assert all(params["pricingParam"] == "PLUS" for params in sim.queries(ASSETS))
 
 
-def test_walk_never_has_more_than_five_requests_in_flight(build):
-    fake = FakeApple(TOKEN, assets=many_assets(60), page_size=3, delay=0.01)
-    items = paging.walk(build(fake), "/assets", [{}], AssetsPage)
+def test_walk_never_has_more_than_five_requests_in_flight(build, apple):
+    sim = apple(many_assets(60), pageSize=3, latencyMs=10)  # each request stays in flight 10 ms
+    items = paging.walk(build(sim), "/assets", [{}], AssetsPage)
     assert len(items) == 60
-    assert 2 <= fake.max_in_flight <= 5  # parallel, within Apple's rule
+    assert 2 <= sim.summary()["peak_concurrency"] <= 5  # parallel, within Apple's rule
 
 
-def test_parallel_keyed_walks_share_the_five_request_budget(build):
+def test_parallel_keyed_walks_share_the_five_request_budget(build, apple):
     records = [assignment(str(adam), serial="S{0:03d}".format(n)) for adam in range(8) for n in range(12)]
-    fake = FakeApple(TOKEN, assignments=records, page_size=4, delay=0.005)
-    client = build(fake)
+    sim = apple(assignments=records, pageSize=4, latencyMs=5)
+    client = build(sim)
     # eight keyed walks of three pages each, side by side
     found = paging.walk(client, "/assignments", [{"adamId": str(adam)} for adam in range(8)], AssignmentsPage)
     assert len(found) == 96
-    assert 2 <= fake.max_in_flight <= 5
+    assert 2 <= sim.summary()["peak_concurrency"] <= 5
 
 
-def test_walk_follows_total_pages_growing_mid_walk(build):
-    fake = FakeApple(TOKEN, assets=many_assets(9), page_size=3)
-    grown = []
-
-    def grow(fake, path, index):
-        if index == 1 and not grown:
-            grown.append(True)
-            fake.assets = fake.assets + [asset(str(5000 + n)) for n in range(9)]  # 3 pages -> 6 pages
-
-    fake.before_page = grow
-    items = paging.walk(build(fake), "/assets", [{}], AssetsPage)
+def test_walk_follows_total_pages_growing_mid_walk(build, apple):
+    sim = apple(many_assets(9), pageSize=3)
+    # before the second page is answered nine assets are bought (3 pages -> 6), and the versionId does not show it
+    sim.add_faults({"method": "GET", "path": ASSETS, "after": 1, "kind": "mutate", "action": "add_assets", "count": 9, "keepVersion": True})
+    items = paging.walk(build(sim), "/assets", [{}], AssetsPage)
     assert len(items) == 18 and len({item.adam_id for item in items}) == 18
-    indexes = sorted(int(params.get("pageIndex", 0)) for params in fake.requests_to("/assets"))
+    indexes = sorted(int(params.get("pageIndex", 0)) for params in sim.queries(ASSETS))
     assert indexes == [0, 1, 2, 3, 4, 5]
 
 
-def test_walk_follows_next_page_index_beyond_total_pages(build):
-    fake = FakeApple(TOKEN, assets=many_assets(9), page_size=3)
-
-    def lie(fake, path, index):
-        if index == 0:  # page 0 under-reports totalPages but points on to page 1
-            body = {"assets": fake.assets[:3], "currentPageIndex": 0, "nextPageIndex": 1, "totalPages": 1, "versionId": "version-1"}
-            return httpx.Response(200, json=body)
-        return None
-
-    fake.before_page = lie
-    assert len(paging.walk(build(fake), "/assets", [{}], AssetsPage)) == 9
+def test_walk_follows_next_page_index_beyond_total_pages(build, apple):
+    sim = apple(many_assets(9), pageSize=3, hideTotalPages=True)  # every page under-reports totalPages but points on
+    assert len(paging.walk(build(sim), "/assets", [{}], AssetsPage)) == 9
 
 
-def test_walk_stops_cleanly_when_the_set_shrinks_and_walks_again(build):
-    fake = FakeApple(TOKEN, assets=many_assets(15), page_size=3)  # 5 pages
-    state = {"shrunk": False}
-
-    def shrink(fake, path, index):
-        if index == 0 and not state["shrunk"]:
-            state["shrunk"] = True
-            fake.assets = fake.assets[:9]  # 3 pages: pages 3 and 4 are now out of range
-            fake.version += 1
-
-    fake.after_page = shrink
+def test_walk_stops_cleanly_when_the_set_shrinks_and_walks_again(build, apple):
+    sim = apple(many_assets(15), pageSize=3)  # 5 pages
+    # after page 0, the last six assets go (3 pages: pages 3 and 4 are now out of range)
+    sim.add_faults({"method": "GET", "path": ASSETS, "after": 1, "kind": "mutate", "action": "remove_assets", "count": 6})
     warnings = []
-    items = paging.walk(build(fake, warnings=warnings), "/assets", [{}], AssetsPage)
+    items = paging.walk(build(sim, warnings=warnings), "/assets", [{}], AssetsPage)
     assert [item.adam_id for item in items] == [str(1000 + n) for n in range(9)]
-    assert fake.page_requests("/assets", 0) == 2  # walked again after the 9650
-    assert fake.page_requests("/assets", 3) == 1 and fake.page_requests("/assets", 4) == 1
+    assert page_requests(sim, ASSETS, 0) == 2  # walked again after the 9650
+    assert page_requests(sim, ASSETS, 3) == 1 and page_requests(sim, ASSETS, 4) == 1
     assert warnings == []
 
 
-def test_walk_repeats_when_the_version_changes(build):
-    fake = FakeApple(TOKEN, assets=many_assets(12), page_size=3)
-    changes = {"left": 1}
-
-    def bump(fake, path, index):
-        if index == 0 and changes["left"]:
-            changes["left"] -= 1
-            fake.version += 1
-
-    fake.after_page = bump
+def test_walk_repeats_when_the_version_changes(build, apple):
+    sim = apple(many_assets(12), pageSize=3)
+    sim.add_faults({"method": "GET", "path": ASSETS, "after": 1, "kind": "mutate", "action": "bump_version"})  # once, after page 0
     warnings = []
-    items = paging.walk(build(fake, warnings=warnings), "/assets", [{}], AssetsPage)
+    items = paging.walk(build(sim, warnings=warnings), "/assets", [{}], AssetsPage)
     assert len(items) == 12
-    assert fake.page_requests("/assets", 0) == 2
+    assert page_requests(sim, ASSETS, 0) == 2
     assert warnings == []
 
 
-def test_walk_gives_up_after_three_walks_with_a_warning(build):
-    fake = FakeApple(TOKEN, assets=many_assets(12), page_size=3)
-
-    def bump(fake, path, index):
-        if index == 0:
-            fake.version += 1
-
-    fake.after_page = bump
+def test_walk_gives_up_after_three_walks_with_a_warning(build, apple):
+    sim = apple(many_assets(12), pageSize=3)
+    sim.add_faults({"method": "GET", "path": ASSETS, "kind": "mutate", "action": "bump_version", "times": None})  # every page
     warnings = []
-    items = paging.walk(build(fake, warnings=warnings), "/assets", [{}], AssetsPage)
+    items = paging.walk(build(sim, warnings=warnings), "/assets", [{}], AssetsPage)
     assert len(items) == 12  # the last walk's records
-    assert fake.page_requests("/assets", 0) == paging.MAX_WALKS == 3
+    assert page_requests(sim, ASSETS, 0) == paging.MAX_WALKS == 3
     assert len(warnings) == 1 and "/assets" in warnings[0] and "3 attempts" in warnings[0]
 
 
-def test_walk_raises_other_errors(build):
-    fake = FakeApple(TOKEN, assets=many_assets(30), page_size=3)
-    fake.before_page = lambda fake, path, index: (
-        httpx.Response(400, json={"errorNumber": 9602, "errorMessage": "bad"}) if index == 4 else None)
+def test_walk_raises_other_errors(build, apple):
+    sim = apple(many_assets(30), pageSize=3)
+    sim.add_faults({"method": "GET", "path": ASSETS, "after": 4, "kind": "status", "status": 400, "errorNumber": 9602})
     with pytest.raises(ApiError) as caught:
-        paging.walk(build(fake), "/assets", [{}], AssetsPage)
+        paging.walk(build(sim), "/assets", [{}], AssetsPage)
     assert caught.value.error_number == 9602 and caught.value.path == "/assets"
 
 
-def test_walk_retries_a_throttled_page(build):
-    fake = FakeApple(TOKEN, assets=many_assets(9), page_size=3)
-    throttled = []
-
-    def throttle(fake, path, index):
-        if index == 2 and not throttled:
-            throttled.append(1)
-            return httpx.Response(429, json={"errorNumber": 9646}, headers={"Retry-After": "3"})
-        return None
-
-    fake.before_page = throttle
+def test_walk_retries_a_throttled_page(build, apple):
+    sim = apple(many_assets(9), pageSize=3)
+    sim.add_faults({"method": "GET", "path": ASSETS, "after": 2, "kind": "status", "status": 429, "errorNumber": 9646, "retryAfter": "3"})
     sleeps, warnings = [], []
-    items = paging.walk(build(fake, sleeps=sleeps, warnings=warnings), "/assets", [{}], AssetsPage)
+    items = paging.walk(build(sim, sleeps=sleeps, warnings=warnings), "/assets", [{}], AssetsPage)
     assert len(items) == 9 and 3.0 in sleeps
     assert len(warnings) == 1 and "retry 1 of 2" in warnings[0]
 
 
-def test_a_429_widens_the_pacing_for_the_rest_of_the_run(build):
-    fake = FakeApple(TOKEN, assets=many_assets(9), page_size=3)
-    throttled = []
-
-    def throttle_once(_fake, _path, index):
-        if index == 2 and not throttled:
-            throttled.append(index)
-            return httpx.Response(429, json={"errorNumber": 9646})
-        return None
-
-    fake.before_page = throttle_once
-    client = build(fake)
+def test_a_429_widens_the_pacing_for_the_rest_of_the_run(build, apple):
+    sim = apple(many_assets(9), pageSize=3)
+    sim.add_faults({"method": "GET", "path": ASSETS, "after": 2, "kind": "status", "status": 429, "errorNumber": 9646})  # no Retry-After
+    client = build(sim)
     before = client.transport.pacer.interval
     assert len(paging.walk(client, "/assets", [{}], AssetsPage)) == 9
     assert client.transport.pacer.interval == pytest.approx(before * 1.25)
@@ -369,78 +342,79 @@ def test_the_pacer_widens_at_most_to_twice_its_start():
     assert pacer.interval == pytest.approx(2 * PACING_SAFETY / 5)
 
 
-def test_walk_of_an_empty_location(build):
-    fake = FakeApple(TOKEN, assets=[])
-    assert paging.walk(build(fake), "/assets", [{}], AssetsPage) == []
-    assert len(fake.requests_to("/assets")) == 1
+def test_walk_of_an_empty_location(build, apple):
+    sim = apple([])
+    assert paging.walk(build(sim), "/assets", [{}], AssetsPage) == []
+    assert len(sim.queries(ASSETS)) == 1
 
 
 # -- find_assets ------------------------------------------------------------------------------
 
 
-def test_find_assets_one_adam_id_asks_for_it_directly(build):
-    fake = FakeApple(TOKEN, assets=many_assets(60, pricing=("STDQ", "PLUS")), page_size=3)
-    found = reads.find_assets(build(fake), ["1007"])
+def test_find_assets_one_adam_id_asks_for_it_directly(build, apple):
+    sim = apple(many_assets(60, pricing=("STDQ", "PLUS")), pageSize=3)
+    found = reads.find_assets(build(sim), ["1007"])
     assert [item.key for item in found] == [("1007", "PLUS"), ("1007", "STDQ")]
-    assert fake.requests_to("/assets") == [{"adamId": "1007"}]
+    assert sim.queries(ASSETS) == [{"adamId": "1007"}]
 
 
-def test_find_assets_small_location_is_one_walk(build):
-    fake = FakeApple(TOKEN, assets=many_assets(20), page_size=100)
-    found = reads.find_assets(build(fake), ["1003", "1011", "1019", "9999"])
+def test_find_assets_small_location_is_one_walk(build, apple):
+    sim = apple(many_assets(20), pageSize=100)
+    found = reads.find_assets(build(sim), ["1003", "1011", "1019", "9999"])
     assert [item.adam_id for item in found] == ["1003", "1011", "1019"]
-    assert fake.requests_to("/assets") == [{}]
+    assert sim.queries(ASSETS) == [{}]
 
 
-def test_find_assets_large_location_uses_keyed_queries(build):
-    fake = FakeApple(TOKEN, assets=many_assets(60), page_size=3)  # 20 pages
-    found = reads.find_assets(build(fake), ["1003", "1011", "1059"])
+def test_find_assets_large_location_uses_keyed_queries(build, apple):
+    sim = apple(many_assets(60), pageSize=3)  # 20 pages
+    found = reads.find_assets(build(sim), ["1003", "1011", "1059"])
     assert [item.adam_id for item in found] == ["1003", "1011", "1059"]
-    requests = fake.requests_to("/assets")
+    requests = sim.queries(ASSETS)
     assert len(requests) == 4  # the probe plus three keyed queries, not 20 pages
     assert requests[0] == {}
     assert sorted(params["adamId"] for params in requests[1:]) == ["1003", "1011", "1059"]
 
 
-def test_find_assets_with_pricing_settles_ids_seen_on_the_probe(build):
-    fake = FakeApple(TOKEN, assets=many_assets(60), page_size=3)
-    found = reads.find_assets(build(fake), ["1001", "1040", "1050"], pricing_param="STDQ")
+def test_find_assets_with_pricing_settles_ids_seen_on_the_probe(build, apple):
+    sim = apple(many_assets(60), pageSize=3)
+    found = reads.find_assets(build(sim), ["1001", "1040", "1050"], pricing_param="STDQ")
     assert [item.adam_id for item in found] == ["1001", "1040", "1050"]
-    keyed = sorted(params["adamId"] for params in fake.requests_to("/assets") if "adamId" in params)
+    keyed = sorted(params["adamId"] for params in sim.queries(ASSETS) if "adamId" in params)
     assert keyed == ["1040", "1050"]  # 1001 was on page 0
-    assert all(params["pricingParam"] == "STDQ" for params in fake.requests_to("/assets"))
+    assert all(params["pricingParam"] == "STDQ" for params in sim.queries(ASSETS))
 
 
-def test_find_assets_walk_when_it_is_cheaper_than_the_keys(build):
-    fake = FakeApple(TOKEN, assets=many_assets(12), page_size=3)  # 4 pages: 3 more vs 5 keyed
+def test_find_assets_walk_when_it_is_cheaper_than_the_keys(build, apple):
+    sim = apple(many_assets(12), pageSize=3)  # 4 pages: 3 more vs 5 keyed
     ids = ["1000", "1003", "1006", "1009", "1011"]
-    assert [item.adam_id for item in reads.find_assets(build(fake), ids)] == ids
-    assert len(fake.requests_to("/assets")) == 4
-    assert all("adamId" not in params for params in fake.requests_to("/assets"))
+    assert [item.adam_id for item in reads.find_assets(build(sim), ids)] == ids
+    assert len(sim.queries(ASSETS)) == 4
+    assert all("adamId" not in params for params in sim.queries(ASSETS))
 
 
-def test_find_assets_filters_locally_even_if_apple_ignores_them(build):
+def test_find_assets_filters_locally_even_if_apple_ignores_them(build, apple):
     records = [asset("1", "STDQ", "App"), asset("2", "PLUS", "App"), asset("3", "STDQ", "Book", device_assignable=False, revocable=False),
                asset("4", "STDQ", "App", revocable=False)]
-    fake = FakeApple(TOKEN, assets=records, page_size=2, honour_filters=False)
-    client = build(fake)
+    sim = apple(records, pageSize=2, ignoreFilters=True)
+    client = build(sim)
     assert [a.adam_id for a in reads.find_assets(client, pricing_param="STDQ")] == ["1", "3", "4"]
     assert [a.adam_id for a in reads.find_assets(client, product_type="Book")] == ["3"]
     assert [a.adam_id for a in reads.find_assets(client, device_assignable=True, revocable=True)] == ["1", "2"]
     assert [a.adam_id for a in reads.find_assets(client, revocable=False, pricing_param="STDQ")] == ["3", "4"]
-    sent = fake.requests_to("/assets")
+    sent = sim.queries(ASSETS)
     assert {"revocable": "false", "pricingParam": "STDQ"}.items() <= sent[-1].items()
 
 
-def test_find_assets_reports_unlimited_assets(build):
-    fake = FakeApple(TOKEN, assets=[asset("1", total=2147483647, assigned=5), asset("2")], page_size=5)
-    found = {a.adam_id: a.unlimited for a in reads.find_assets(build(fake))}
+def test_find_assets_reports_unlimited_assets(build, apple):
+    sim = apple([asset("1", unlimited=True), asset("2")], [assignment("1", serial="S{0}".format(n)) for n in range(5)], pageSize=5)
+    found = {a.adam_id: a.unlimited for a in reads.find_assets(build(sim))}
     assert found == {"1": True, "2": False}
 
 
-def test_find_assets_deduplicates_by_key(build):
-    fake = FakeApple(TOKEN, assets=[asset("1"), asset("1"), asset("2")], page_size=1)
-    assert [a.key for a in reads.find_assets(build(fake))] == [("1", "STDQ"), ("2", "STDQ")]
+def test_find_assets_deduplicates_by_key(build, apple):
+    sim = apple([asset("1"), asset("2")], pageSize=1, pageOverlap=1)  # page 1 repeats asset 1
+    assert [a.adam_id for a in paging.walk(build(sim), "/assets", [{}], AssetsPage)] == ["1", "1", "2"]
+    assert [a.key for a in reads.find_assets(build(sim))] == [("1", "STDQ"), ("2", "STDQ")]
 
 
 asset_records = st.lists(
@@ -455,9 +429,9 @@ asset_records = st.lists(
        adam_ids=st.one_of(st.none(), st.lists(st.sampled_from(["1", "2", "3", "4", "5", "6", "7"]), min_size=1, max_size=5, unique=True)),
        pricing=st.sampled_from([None, "STDQ", "PLUS"]), product=st.sampled_from([None, "App", "Book"]),
        revocable=st.sampled_from([None, True, False]))
-def test_find_assets_equals_a_plain_filter(build, records, page_size, adam_ids, pricing, product, revocable):
-    fake = FakeApple(TOKEN, assets=records, page_size=page_size)
-    found = reads.find_assets(build(fake), adam_ids, pricing_param=pricing, product_type=product, revocable=revocable)
+def test_find_assets_equals_a_plain_filter(build, apple, records, page_size, adam_ids, pricing, product, revocable):
+    with apple(records, pageSize=page_size) as sim:
+        found = reads.find_assets(build(sim), adam_ids, pricing_param=pricing, product_type=product, revocable=revocable)
     expected = sorted(
         (r["adamId"], r["pricingParam"]) for r in records
         if (adam_ids is None or r["adamId"] in adam_ids) and pricing in (None, r["pricingParam"])
@@ -492,70 +466,70 @@ def expected_assignments(records, adam_ids=None, serials=None, users=None, prici
     return sorted(set(result))
 
 
-def test_find_assignments_one_serial_is_one_keyed_query(build):
+def test_find_assignments_one_serial_is_one_keyed_query(build, apple):
     records = assignment_set()
-    fake = FakeApple(TOKEN, assignments=records, page_size=5)
-    found = reads.find_assignments(build(fake), serial_numbers=["S04"])
+    sim = apple(assignments=records, pageSize=5)
+    found = reads.find_assignments(build(sim), serial_numbers=["S04"])
     assert found == expected_assignments(records, serials=["S04"]) and found
-    assert fake.requests_to("/assignments") == [{"serialNumber": "S04"}]
+    assert sim.queries(ASSIGNMENTS) == [{"serialNumber": "S04"}]
 
 
-def test_find_assignments_one_asset_narrows_the_target_queries(build):
+def test_find_assignments_one_asset_narrows_the_target_queries(build, apple):
     records = assignment_set()
-    fake = FakeApple(TOKEN, assignments=records, page_size=5)
-    found = reads.find_assignments(build(fake), adam_ids=["2"], serial_numbers=["S01"], pricing_param="STDQ")
+    sim = apple(assignments=records, pageSize=5)
+    found = reads.find_assignments(build(sim), adam_ids=["2"], serial_numbers=["S01"], pricing_param="STDQ")
     assert found == expected_assignments(records, adam_ids=["2"], serials=["S01"], pricing="STDQ") and found
-    assert fake.requests_to("/assignments") == [{"serialNumber": "S01", "adamId": "2", "pricingParam": "STDQ"}]
+    assert sim.queries(ASSIGNMENTS) == [{"serialNumber": "S01", "adamId": "2", "pricingParam": "STDQ"}]
 
 
-def test_find_assignments_small_location_is_one_walk(build):
+def test_find_assignments_small_location_is_one_walk(build, apple):
     records = assignment_set(assets=3, serials=6, users=2)
-    fake = FakeApple(TOKEN, assignments=records, page_size=1000)
-    found = reads.find_assignments(build(fake), serial_numbers=["S00", "S01", "S02"])
+    sim = apple(assignments=records, pageSize=1000)
+    found = reads.find_assignments(build(sim), serial_numbers=["S00", "S01", "S02"])
     assert found == expected_assignments(records, serials=["S00", "S01", "S02"])
-    assert fake.requests_to("/assignments") == [{}]
+    assert sim.queries(ASSIGNMENTS) == [{}]
 
 
-def test_find_assignments_large_location_uses_per_target_queries(build):
+def test_find_assignments_large_location_uses_per_target_queries(build, apple):
     records = assignment_set()
-    fake = FakeApple(TOKEN, assignments=records, page_size=3)  # dozens of pages
-    found = reads.find_assignments(build(fake), serial_numbers=["S01", "S02"], client_user_ids=["u1"])
+    sim = apple(assignments=records, pageSize=3)  # dozens of pages
+    found = reads.find_assignments(build(sim), serial_numbers=["S01", "S02"], client_user_ids=["u1"])
     assert found == expected_assignments(records, serials=["S01", "S02"], users=["u1"])
-    requests = fake.requests_to("/assignments")
+    requests = sim.queries(ASSIGNMENTS)
     assert requests[0] == {}  # the probe
     keyed = sorted((p.get("serialNumber", ""), p.get("clientUserId", "")) for p in requests[1:] if "pageIndex" not in p)
     assert keyed == [("", "u1"), ("S01", ""), ("S02", "")]
     assert len(requests) < 10
 
 
-def test_find_assignments_serials_and_users_are_a_union(build):
+def test_find_assignments_serials_and_users_are_a_union(build, apple):
     records = assignment_set()
-    fake = FakeApple(TOKEN, assignments=records, page_size=7)
-    found = reads.find_assignments(build(fake), serial_numbers=["S03"], client_user_ids=["u2"])
+    sim = apple(assignments=records, pageSize=7)
+    found = reads.find_assignments(build(sim), serial_numbers=["S03"], client_user_ids=["u2"])
     kinds = {item.target_kind for item in found}
     assert kinds == {Assignment.SERIAL, Assignment.USER}
     assert {item.target_id for item in found} == {"S03", "u2"}
     assert found == expected_assignments(records, serials=["S03"], users=["u2"])
 
 
-def test_find_assignments_one_asset_narrows_each_target_query(build):
+def test_find_assignments_one_asset_narrows_each_target_query(build, apple):
     records = assignment_set()
-    fake = FakeApple(TOKEN, assignments=records, page_size=4)
+    sim = apple(assignments=records, pageSize=4)
     serials = ["S00", "S03", "S06"]
-    found = reads.find_assignments(build(fake), adam_ids=["0"], serial_numbers=serials)
+    found = reads.find_assignments(build(sim), adam_ids=["0"], serial_numbers=serials)
     assert found == expected_assignments(records, adam_ids=["0"], serials=serials) and found
-    keyed = [params for params in fake.requests_to("/assignments") if "serialNumber" in params]
+    keyed = [params for params in sim.queries(ASSIGNMENTS) if "serialNumber" in params]
     assert sorted(params["serialNumber"] for params in keyed) == serials
     assert all(params.get("adamId") == "0" for params in keyed)
 
 
-def test_find_assignments_per_asset_without_targets(build):
+def test_find_assignments_per_asset_without_targets(build, apple):
     records = assignment_set()
-    fake = FakeApple(TOKEN, assignments=records, page_size=1000)
-    found = reads.find_assignments(build(fake), adam_ids=["0", "2"])
+    sim = apple(assignments=records, pageSize=1000)
+    found = reads.find_assignments(build(sim), adam_ids=["0", "2"])
     assert found == expected_assignments(records, adam_ids=["0", "2"]) and found
     # one page holds everything: the probe page is the whole walk
-    assert len(fake.requests_to("/assignments")) == 1
+    assert len(sim.queries(ASSIGNMENTS)) == 1
 
 
 @pytest.mark.parametrize("filters", [
@@ -564,30 +538,30 @@ def test_find_assignments_per_asset_without_targets(build):
     {"serial_numbers": [], "client_user_ids": []},
     {"adam_ids": [], "serial_numbers": ["S00"]},
 ])
-def test_find_assignments_empty_list_matches_nothing_without_requests(build, filters):
-    fake = FakeApple(TOKEN, assignments=assignment_set(), page_size=4)
-    assert reads.find_assignments(build(fake), **filters) == []
-    assert fake.requests_to("/assignments") == []
+def test_find_assignments_empty_list_matches_nothing_without_requests(build, apple, filters):
+    sim = apple(assignments=assignment_set(), pageSize=4)
+    assert reads.find_assignments(build(sim), **filters) == []
+    assert sim.queries(ASSIGNMENTS) == []
 
 
-def test_find_assets_empty_list_matches_nothing_without_requests(build):
-    fake = FakeApple(TOKEN, page_size=4)
-    assert reads.find_assets(build(fake), adam_ids=[]) == []
-    assert fake.requests_to("/assets") == []
+def test_find_assets_empty_list_matches_nothing_without_requests(build, apple):
+    sim = apple(many_assets(4), pageSize=4)
+    assert reads.find_assets(build(sim), adam_ids=[]) == []
+    assert sim.queries(ASSETS) == []
 
 
-def test_find_assignments_without_filters_walks(build):
+def test_find_assignments_without_filters_walks(build, apple):
     records = assignment_set(assets=4, serials=10, users=4)
-    fake = FakeApple(TOKEN, assignments=records, page_size=4)
-    found = reads.find_assignments(build(fake))
+    sim = apple(assignments=records, pageSize=4)
+    found = reads.find_assignments(build(sim))
     assert found == expected_assignments(records) and len(found) == len(records)
-    assert all("serialNumber" not in p and "adamId" not in p for p in fake.requests_to("/assignments"))
+    assert all("serialNumber" not in p and "adamId" not in p for p in sim.queries(ASSIGNMENTS))
 
 
-def test_find_assignments_filters_locally_even_if_apple_ignores_them(build):
+def test_find_assignments_filters_locally_even_if_apple_ignores_them(build, apple):
     records = assignment_set(assets=4, serials=10, users=6)
-    fake = FakeApple(TOKEN, assignments=records, page_size=1000, honour_filters=False)
-    client = build(fake)
+    sim = apple(assignments=records, pageSize=1000, ignoreFilters=True)
+    client = build(sim)
     assert reads.find_assignments(client, serial_numbers=["S02"]) == expected_assignments(records, serials=["S02"])
     assert reads.find_assignments(client, adam_ids=["1", "3"], pricing_param="PLUS") == \
         expected_assignments(records, adam_ids=["1", "3"], pricing="PLUS")
@@ -595,11 +569,11 @@ def test_find_assignments_filters_locally_even_if_apple_ignores_them(build):
         expected_assignments(records, users=["u0", "u4"], adam_ids=["0"])
 
 
-def test_find_assignments_drops_repeated_records(build):
-    records = [assignment("1", serial="S1")] * 3 + [assignment("1", user="u")]
-    fake = FakeApple(TOKEN, assignments=records, page_size=2)
-    assert reads.find_assignments(build(fake)) == [Assignment("1", "STDQ", Assignment.USER, "u"),
-                                                   Assignment("1", "STDQ", Assignment.SERIAL, "S1")]
+def test_find_assignments_drops_repeated_records(build, apple):
+    sim = apple(assignments=[assignment("1", serial="S1"), assignment("1", user="u")], pageSize=1, pageOverlap=1)  # page 1 repeats S1
+    assert [item.target_id for item in paging.walk(build(sim), "/assignments", [{}], AssignmentsPage)] == ["S1", "S1", "u"]
+    assert reads.find_assignments(build(sim)) == [Assignment("1", "STDQ", Assignment.USER, "u"),
+                                                  Assignment("1", "STDQ", Assignment.SERIAL, "S1")]
 
 
 assignment_records = st.lists(
@@ -621,7 +595,7 @@ def maybe_list(values):
 @given(records=assignment_records, page_size=st.integers(1, 5), adam_ids=maybe_list(["1", "2", "3", "4"]),
        serials=maybe_list(["S1", "S2", "S3", "S9"]), users=maybe_list(["u1", "u2", "u9"]),
        pricing=st.sampled_from([None, "STDQ", "PLUS"]))
-def test_find_assignments_equals_a_plain_filter(build, records, page_size, adam_ids, serials, users, pricing):
-    fake = FakeApple(TOKEN, assignments=records, page_size=page_size)
-    found = reads.find_assignments(build(fake), adam_ids, serials, users, pricing)
+def test_find_assignments_equals_a_plain_filter(build, apple, records, page_size, adam_ids, serials, users, pricing):
+    with apple(assignments=records, pageSize=page_size) as sim:  # a pair listed twice is held once
+        found = reads.find_assignments(build(sim), adam_ids, serials, users, pricing)
     assert found == expected_assignments(records, adam_ids, serials, users, pricing)

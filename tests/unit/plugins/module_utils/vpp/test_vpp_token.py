@@ -16,7 +16,7 @@ from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token impor
     check_expiry,
     parse_stoken,
 )
-from fake_apple import INNER_TOKEN, make_stoken
+from tests.utils.stokens import INNER_TOKEN, make_stoken
 
 UTC = datetime.timezone.utc
 EXPIRES = datetime.datetime(2030, 11, 8, 22, 33, 22, tzinfo=UTC)

@@ -1,10 +1,13 @@
-"""The write workflows (assign, remove, revoke, event info) against an in-memory Apple.
+"""The write workflows (assign, remove, revoke, event info) against the simulator (in-process).
 
 Time is fake: one clock that only the injected sleep advances, shared by the run and the client's
-event waiting, so waits and timeouts are exact and nothing really sleeps.
+event waiting, so waits and timeouts are exact and nothing really sleeps. The simulator finishes an
+event at a given /status look (setting eventPolls) or, by default, at the first request after the
+write; a test that needs slow answers or request times runs the simulator on the same clock.
 """
 from __future__ import annotations
 
+import itertools
 from types import SimpleNamespace
 
 
@@ -21,11 +24,14 @@ from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits impo
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment, EventStatus
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import parse_stoken
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import PreflightError
-from fake_apple import API_URL, UNLIMITED_TOTAL, FakeApple, asset, assignment, make_stoken
+from tests.utils.stokens import make_stoken
+from tests.utils.vpp_seeds import LOCATION, asset, assignment
 
-TOKEN = make_stoken()
+TOKEN = make_stoken()  # the seeded location's sToken
 SERIAL, USER = Assignment.SERIAL, Assignment.USER
 ASSOCIATE, DISASSOCIATE, REVOKE = "/assets/associate", "/assets/disassociate", "/assets/revoke"
+PREFIX = "/mdm/v2"  # the API paths of the simulator's log
+USERS = ("u1", "u2", "u3")  # registered in every location unless a test says otherwise
 
 
 class FakeTime:
@@ -43,6 +49,10 @@ class FakeTime:
         self.sleeps.append(seconds)
         self.now += seconds
 
+    def advance(self, seconds):
+        """Time passing without the run sleeping (a slow answer from the simulator on this clock)."""
+        self.now += seconds
+
 
 # What a pre-flight failure returns besides its own details: nothing happened.
 NOTHING_SENT = {"changed": False, "changes": [], "events": [], "failures": []}
@@ -55,14 +65,16 @@ def clock():
 
 @pytest.fixture
 def build(tmp_path, monkeypatch, clock):
-    """build(fake, read_only=False) -> a VppClient on the fake whose waits run on the fake clock."""
+    """build(sim, read_only=False) -> a VppClient on the simulator whose waits run on the fake clock.
+
+    ``drop_error``: the httpx error a drop fault raises in the client."""
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     made = []
 
-    def make(fake, read_only=False):
-        client = VppClient(parse_stoken(fake.token), api_url=API_URL, retries=0, read_only=read_only,
-                           limits_cache=LimitsCache(API_URL, directory=str(tmp_path)), httpx_transport=fake.transport(),
+    def make(sim, read_only=False, drop_error=httpx.RemoteProtocolError):
+        client = VppClient(parse_stoken(TOKEN), api_url=sim.vpp_url, retries=0, read_only=read_only,
+                           limits_cache=LimitsCache(sim.vpp_url, directory=str(tmp_path)), httpx_transport=sim.transport(drop_error),
                            sleep=clock.sleep, clock=clock)
         # Pacing is tested in test_vpp_client; here the recorded sleeps are the event waits only.
         client.transport.pacer = RequestPacer(sleep=lambda seconds: None)
@@ -74,11 +86,9 @@ def build(tmp_path, monkeypatch, clock):
         client.close()
 
 
-def location(assets, assignments=(), page_size=50, **limits):
-    fake = FakeApple(TOKEN, assets=assets, assignments=list(assignments), page_size=page_size,
-                     limits=dict(FakeApple(TOKEN).limits, **limits))
-    fake.sync_counts()
-    return fake
+def location(apple, assets, assignments=(), page_size=50, users=USERS, limits=None, **settings):
+    """A simulator holding this location; by default an event finishes at the first request after its write."""
+    return apple(assets, list(assignments), users, pageSize=page_size, eventSeconds=0, limits=limits or {}, **settings)
 
 
 def pair(adam_id, target, kind=SERIAL, pricing="STDQ"):
@@ -89,14 +99,37 @@ def held_pair(adam_id, target, kind=SERIAL, pricing="STDQ"):
     return (adam_id, pricing, kind, target)
 
 
+def held(sim):
+    """What the location holds now, as held_pair tuples."""
+    return {(adam_id, pricing, SERIAL if kind == "serial" else USER, target) for adam_id, pricing, kind, target in sim.assignments(LOCATION)}
+
+
+def posts(sim):
+    """(path, body) of every write the simulator received, in arrival order."""
+    return [(entry["path"][len(PREFIX):], entry["body"]) for entry in sim.writes()]
+
+
+def accepted(sim):
+    """(path, body) of the writes Apple took (200), a lost answer's included."""
+    return [(entry["path"][len(PREFIX):], entry["body"]) for entry in sim.writes() if entry["status"] == 200]
+
+
+def requests_to(sim, path):
+    return sim.queries(PREFIX + path)
+
+
+def status_polls(sim, event_id):
+    return sum(1 for params in requests_to(sim, "/status") if params.get("eventId") == event_id)
+
+
 def body_pairs(body):
     kind, targets = (SERIAL, body["serialNumbers"]) if "serialNumbers" in body else (USER, body["clientUserIds"])
     return [pair(item["adamId"], target, kind, item["pricingParam"]) for item in body["assets"] for target in targets]
 
 
-def accepted_pairs(fake, path):
+def accepted_pairs(sim, path):
     """Every pair of the requests Apple accepted on ``path``, repeats kept."""
-    return [one for logged, body, _event in fake.accepted if logged == path for one in body_pairs(body)]
+    return [one for logged, body in accepted(sim) if logged == path for one in body_pairs(body)]
 
 
 def results(pairs):
@@ -119,9 +152,10 @@ def revoke(client, clock, serials=None, users=None, **options):
     return writes.revoke(client, task(serial_numbers=serials, client_user_ids=users, **options))
 
 
-def assignment_reads_before_first_post(fake):
-    first_post = next((index for index, entry in enumerate(fake.log) if entry[0] == "POST"), len(fake.log))
-    return [params for (_method, path, params, _auth) in fake.log[:first_post] if path == "/assignments"]
+def assignment_reads_before_first_post(sim):
+    log = sim.log()
+    first_post = next((index for index, entry in enumerate(log) if entry["method"] == "POST"), len(log))
+    return [entry["query"] for entry in log[:first_post] if entry["path"] == PREFIX + "/assignments"]
 
 
 # -- failed_pairs ---------------------------------------------------------------------------------
@@ -188,89 +222,106 @@ def test_failed_pairs_a_user_batch_reads_client_user_ids():
 
 # -- wait_for_events ------------------------------------------------------------------------------
 
-COMPLETE = {"eventStatus": "COMPLETE", "eventType": "ASSOCIATE", "numRequested": 1, "numCompleted": 1, "failures": []}
+def event_location(apple, **settings):
+    """App 100 with licenses to spare and one registered user, u1: writes to make events with."""
+    return location(apple, [asset("100", total=1000)], users=["u1"], **settings)
 
 
-def test_wait_first_look_after_3_s_then_doubling_the_time_waited_up_to_poll_interval(build, clock):
-    fake = location([])
-    event = fake.add_event(COMPLETE, polls=6)
-    statuses = vpp_events.wait_for_events(build(fake), [event], 600, 10)
+SERIALS = ("EV{0}".format(number) for number in itertools.count(1))
+
+
+def add_event(sim, polls=1, users=None):
+    """An associate of app 100 whose event finishes at its ``polls``-th /status look: one pair for a new
+    serial (COMPLETE), or one per user of ``users`` (a user other than u1 is not registered: 9609)."""
+    sim.settings(eventPolls=polls)
+    body = {"assets": [{"adamId": "100", "pricingParam": "STDQ"}]}
+    body.update({"clientUserIds": list(users)} if users else {"serialNumbers": [next(SERIALS)]})
+    with sim.api_client(LOCATION) as http:
+        answer = http.post(ASSOCIATE, json=body)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["eventId"]
+
+
+def test_wait_first_look_after_3_s_then_doubling_the_time_waited_up_to_poll_interval(build, apple, clock):
+    sim = event_location(apple)
+    event = add_event(sim, polls=6)
+    statuses = vpp_events.wait_for_events(build(sim), [event], 600, 10)
     assert clock.sleeps == [3, 3, 6, 10, 10, 10]  # looks at 3, 6, 12, 22, 32, 42 s
     assert statuses[event].event_status == "COMPLETE"
-    assert fake.status_polls(event) == 6  # stopped as soon as it finished
+    assert status_polls(sim, event) == 6  # stopped as soon as it finished
 
 
-def test_wait_poll_interval_below_the_first_look(build, clock):
-    fake = location([])
-    event = fake.add_event(COMPLETE, polls=3)
-    vpp_events.wait_for_events(build(fake), [event], 600, 1)
+def test_wait_poll_interval_below_the_first_look(build, apple, clock):
+    sim = event_location(apple)
+    event = add_event(sim, polls=3)
+    vpp_events.wait_for_events(build(sim), [event], 600, 1)
     assert clock.sleeps == [1, 1, 1]
 
 
-def test_wait_stops_at_wait_timeout_with_the_event_pending(build, clock):
-    fake = location([])
-    event = fake.add_event(COMPLETE, polls=10 ** 6)
-    statuses = vpp_events.wait_for_events(build(fake), [event], 20, 10)
+def test_wait_stops_at_wait_timeout_with_the_event_pending(build, apple, clock):
+    sim = event_location(apple)
+    event = add_event(sim, polls=10 ** 6)
+    statuses = vpp_events.wait_for_events(build(sim), [event], 20, 10)
     assert statuses[event].event_status == "PENDING"
     assert clock.sleeps == [3, 3, 6, 8]  # the last pause is cut to the deadline
     assert sum(clock.sleeps) <= 20
-    assert fake.status_polls(event) == 4
+    assert status_polls(sim, event) == 4
 
 
-def test_wait_timeout_shorter_than_the_first_look(build, clock):
-    fake = location([])
-    event = fake.add_event(COMPLETE, polls=10 ** 6)
-    assert vpp_events.wait_for_events(build(fake), [event], 1, 30)[event].event_status == "PENDING"
-    assert clock.sleeps == [1] and fake.status_polls(event) == 1
+def test_wait_timeout_shorter_than_the_first_look(build, apple, clock):
+    sim = event_location(apple)
+    event = add_event(sim, polls=10 ** 6)
+    assert vpp_events.wait_for_events(build(sim), [event], 1, 30)[event].event_status == "PENDING"
+    assert clock.sleeps == [1] and status_polls(sim, event) == 1
 
 
-def test_wait_polls_several_events_side_by_side(build, clock):
-    fake = location([])
-    fake.delay = 0.02  # each /status stays in flight a moment, so overlap shows
-    failed = dict(COMPLETE, eventStatus="FAILED", numCompleted=0, failures=[failure(9609, clientUserIds=["u"])])
-    events = [fake.add_event(COMPLETE, polls=1), fake.add_event(failed, polls=2), fake.add_event(COMPLETE, polls=3)]
-    statuses = vpp_events.wait_for_events(build(fake), events, 600, 30)
+def test_wait_polls_several_events_side_by_side(build, apple, clock):
+    sim = event_location(apple)
+    events = [add_event(sim, polls=1), add_event(sim, polls=2, users=["u"]), add_event(sim, polls=3)]  # "u" is not registered
+    sim.settings(latencyMs=20)  # each /status stays in flight a moment (real time), so overlap shows
+    sim.clear_log()
+    statuses = vpp_events.wait_for_events(build(sim), events, 600, 30)
     assert [statuses[event].event_status for event in events] == ["COMPLETE", "FAILED", "COMPLETE"]
     # the last event is the sentinel; once it finished the others are asked side by side, and the
     # one still pending becomes the sentinel; a finished event is not asked again
-    assert [fake.status_polls(event) for event in events] == [1, 2, 3]
+    assert [status_polls(sim, event) for event in events] == [1, 2, 3]
     assert clock.sleeps == [3, 3, 6, 12]  # one shared schedule, not one per event
-    assert fake.max_in_flight >= 2
+    assert sim.summary()["peak_concurrency"] >= 2
 
 
-def test_wait_asks_only_the_last_event_while_it_is_pending(build, clock):
-    fake = location([])
-    events = [fake.add_event(COMPLETE, polls=1) for _number in range(4)] + [fake.add_event(COMPLETE, polls=3)]
-    statuses = vpp_events.wait_for_events(build(fake), events, 600, 30)
+def test_wait_asks_only_the_last_event_while_it_is_pending(build, apple, clock):
+    sim = event_location(apple)
+    events = [add_event(sim, polls=1) for _number in range(4)] + [add_event(sim, polls=3)]
+    statuses = vpp_events.wait_for_events(build(sim), events, 600, 30)
     assert all(statuses[event].event_status == "COMPLETE" for event in events)
-    assert [fake.status_polls(event) for event in events] == [1, 1, 1, 1, 3]  # 7 looks for 5 events, not 15
+    assert [status_polls(sim, event) for event in events] == [1, 1, 1, 1, 3]  # 7 looks for 5 events, not 15
     assert clock.sleeps == [3, 3, 6]
 
 
-def test_wait_timeout_asks_every_event_once(build, clock):
-    fake = location([])
-    events = [fake.add_event(COMPLETE, polls=10 ** 6) for _number in range(3)]
-    statuses = vpp_events.wait_for_events(build(fake), events, 5, 30)
+def test_wait_timeout_asks_every_event_once(build, apple, clock):
+    sim = event_location(apple)
+    events = [add_event(sim, polls=10 ** 6) for _number in range(3)]
+    statuses = vpp_events.wait_for_events(build(sim), events, 5, 30)
     assert [statuses[event].event_status for event in events] == ["PENDING"] * 3
     assert clock.sleeps == [3, 2]
-    assert [fake.status_polls(event) for event in events] == [1, 1, 2]  # the sentinel, then everyone at the deadline
+    assert [status_polls(sim, event) for event in events] == [1, 1, 2]  # the sentinel, then everyone at the deadline
 
 
 # -- AssignmentRun: planning, check mode, idempotency -----------------------------------------------
 
-def small_location(**limits):
+def small_location(apple, users=USERS, **settings):
     """Apps 100 and 200 (10 licenses each); S1 holds 100; S9 holds 200 (outside the tasks)."""
-    return location([asset("100"), asset("200")], [assignment("100", serial="S1"), assignment("200", serial="S9")], **limits)
+    return location(apple, [asset("100"), asset("200")], [assignment("100", serial="S1"), assignment("200", serial="S9")], users=users, **settings)
 
 
 MISSING = {pair("200", "S1"), pair("100", "S2"), pair("200", "S2")}
 
 
 @pytest.mark.parametrize("read_only", [True, False], ids=["read-only client", "write client"])
-def test_check_mode_sends_nothing_and_predicts_the_missing_pairs(build, clock, read_only):
-    fake = small_location()
-    result = assign(build(fake, read_only=read_only), clock, ["100", "200"], serials=["S1", "S2"], check_mode=True)
-    assert fake.posts == [] and fake.requests_to("/status") == []
+def test_check_mode_sends_nothing_and_predicts_the_missing_pairs(build, apple, clock, read_only):
+    sim = small_location(apple)
+    result = assign(build(sim, read_only=read_only), clock, ["100", "200"], serials=["S1", "S2"], check_mode=True)
+    assert posts(sim) == [] and requests_to(sim, "/status") == []
     assert result["changed"] is True
     assert result["changes"] == results(MISSING)
     assert result["error"] is None and result["events"] == [] and result["failures"] == []
@@ -278,148 +329,146 @@ def test_check_mode_sends_nothing_and_predicts_the_missing_pairs(build, clock, r
     assert result["diff"]["after"] == {"serial S1": ["100 (STDQ)", "200 (STDQ)"], "serial S2": ["100 (STDQ)", "200 (STDQ)"]}
 
 
-def test_check_mode_absent_predicts_exactly_the_held_pairs(build, clock):
-    fake = small_location()
-    result = assign(build(fake, read_only=True), clock, ["100", "200"], serials=["S1", "S2", "S9"], state="absent", check_mode=True)
-    assert fake.posts == []
+def test_check_mode_absent_predicts_exactly_the_held_pairs(build, apple, clock):
+    sim = small_location(apple)
+    result = assign(build(sim, read_only=True), clock, ["100", "200"], serials=["S1", "S2", "S9"], state="absent", check_mode=True)
+    assert posts(sim) == []
     assert result["changes"] == results({pair("100", "S1"), pair("200", "S9")})
 
 
-def test_read_only_client_cannot_write_even_if_a_run_tried(build, clock):
-    fake = small_location()
+def test_read_only_client_cannot_write_even_if_a_run_tried(build, apple, clock):
+    sim = small_location(apple)
     with pytest.raises(WriteBlockedError):
-        assign(build(fake, read_only=True), clock, ["100"], serials=["S2"])
-    assert fake.posts == []
+        assign(build(sim, read_only=True), clock, ["100"], serials=["S2"])
+    assert posts(sim) == []
 
 
-def test_present_sends_only_the_missing_pairs(build, clock):
-    fake = small_location()
-    result = assign(build(fake), clock, ["100", "200"], serials=["S1", "S2"])
-    sent = accepted_pairs(fake, ASSOCIATE)
+def test_present_sends_only_the_missing_pairs(build, apple, clock):
+    sim = small_location(apple)
+    result = assign(build(sim), clock, ["100", "200"], serials=["S1", "S2"])
+    sent = accepted_pairs(sim, ASSOCIATE)
     assert sorted(sent) == sorted(MISSING)  # each missing pair once, no held pair
-    assert {p[0] for p in fake.posts} == {ASSOCIATE}
+    assert {p[0] for p in posts(sim)} == {ASSOCIATE}
     assert result["changed"] is True and result["changes"] == results(MISSING)
     assert result["error"] is None and result["failures"] == []
     assert all(event["event_status"] == "COMPLETE" for event in result["events"]) and result["events"]
-    assert fake.held() >= {held_pair(a, s) for a in ("100", "200") for s in ("S1", "S2")}
+    assert held(sim) >= {held_pair(a, s) for a in ("100", "200") for s in ("S1", "S2")}
 
 
-def test_absent_sends_only_the_held_pairs(build, clock):
-    fake = small_location()
-    result = assign(build(fake), clock, ["100", "200"], serials=["S1", "S2", "S9"], state="absent")
-    assert sorted(accepted_pairs(fake, DISASSOCIATE)) == [pair("100", "S1"), pair("200", "S9")]
-    assert {p[0] for p in fake.posts} == {DISASSOCIATE}
+def test_absent_sends_only_the_held_pairs(build, apple, clock):
+    sim = small_location(apple)
+    result = assign(build(sim), clock, ["100", "200"], serials=["S1", "S2", "S9"], state="absent")
+    assert sorted(accepted_pairs(sim, DISASSOCIATE)) == [pair("100", "S1"), pair("200", "S9")]
+    assert {p[0] for p in posts(sim)} == {DISASSOCIATE}
     assert result["changes"] == results({pair("100", "S1"), pair("200", "S9")})
-    assert fake.held() == set() and result["error"] is None
+    assert held(sim) == set() and result["error"] is None
     assert result["diff"]["after"] == {}
 
 
 @pytest.mark.parametrize("state", ["present", "absent"])
-def test_a_second_run_changes_nothing(build, clock, state):
-    fake = small_location()
-    client = build(fake)
+def test_a_second_run_changes_nothing(build, apple, clock, state):
+    sim = small_location(apple)
+    client = build(sim)
     first = assign(client, clock, ["100", "200"], serials=["S1", "S2"], users=["u1"], state=state)
     assert first["changed"] is True and first["error"] is None
-    posts = len(fake.posts)
+    sent = len(posts(sim))
     second = assign(client, clock, ["100", "200"], serials=["S1", "S2"], users=["u1"], state=state)
-    assert len(fake.posts) == posts
+    assert len(posts(sim)) == sent
     assert second["changed"] is False and second["changes"] == [] and second["events"] == [] and second["error"] is None
 
 
-def test_users_and_serials_go_in_separate_requests(build, clock):
-    fake = small_location()
-    assign(build(fake), clock, ["100"], serials=["S2"], users=["u1", "u2"])
-    kinds = [("serialNumbers" in body, "clientUserIds" in body) for _path, body in fake.posts]
+def test_users_and_serials_go_in_separate_requests(build, apple, clock):
+    sim = small_location(apple)
+    assign(build(sim), clock, ["100"], serials=["S2"], users=["u1", "u2"])
+    kinds = [("serialNumbers" in body, "clientUserIds" in body) for _path, body in posts(sim)]
     assert sorted(kinds) == [(False, True), (True, False)]
-    assert fake.held() >= {held_pair("100", "S2"), held_pair("100", "u1", USER), held_pair("100", "u2", USER)}
+    assert held(sim) >= {held_pair("100", "S2"), held_pair("100", "u1", USER), held_pair("100", "u2", USER)}
 
 
 # -- AssignmentRun: preflight -----------------------------------------------------------------------
 
-def test_preflight_missing_asset(build, clock):
-    fake = location([asset("100"), asset("200", pricing="PLUS")])
+def test_preflight_missing_asset(build, apple, clock):
+    sim = location(apple, [asset("100"), asset("200", pricing="PLUS")])
     with pytest.raises(PreflightError) as caught:
-        assign(build(fake), clock, ["100", "200", "999"], serials=["S1"])
+        assign(build(sim), clock, ["100", "200", "999"], serials=["S1"])
     # 200 exists, but not as STDQ; the documented result keys are there, empty
     assert caught.value.details == dict(NOTHING_SENT, missing_adam_ids=["200", "999"])
     assert "200, 999" in caught.value.message and "STDQ" in caught.value.message
-    assert fake.posts == []
+    assert posts(sim) == []
 
 
-def test_preflight_book_to_serials(build, clock):
-    fake = location([asset("100"), asset("300", product="Book", device_assignable=False, revocable=False)])
+def test_preflight_book_to_serials(build, apple, clock):
+    sim = location(apple, [asset("100"), asset("300", product="Book", device_assignable=False, revocable=False)])
     with pytest.raises(PreflightError) as caught:
-        assign(build(fake), clock, ["100", "300"], serials=["S1"])
+        assign(build(sim), clock, ["100", "300"], serials=["S1"])
     assert caught.value.details == dict(NOTHING_SENT, not_device_assignable=["300"])
     assert "300 (Book)" in caught.value.message and "client_user_ids" in caught.value.message
-    assert fake.posts == []
+    assert posts(sim) == []
 
 
-def test_a_book_to_users_is_fine(build, clock):
-    fake = location([asset("300", product="Book", device_assignable=False, revocable=False)])
-    result = assign(build(fake), clock, ["300"], users=["u1"])
+def test_a_book_to_users_is_fine(build, apple, clock):
+    sim = location(apple, [asset("300", product="Book", device_assignable=False, revocable=False)])
+    result = assign(build(sim), clock, ["300"], users=["u1"])
     assert result["error"] is None and result["changes"] == results({pair("300", "u1", USER)})
 
 
-def test_preflight_license_shortage(build, clock):
+def test_preflight_license_shortage(build, apple, clock):
     # 100: 3 licenses, 2 used elsewhere -> 1 available; S1 already holds nothing
-    fake = location([asset("100", total=3), asset("200", total=10)],
-                    [assignment("100", serial="X1"), assignment("100", serial="X2")])
+    sim = location(apple, [asset("100", total=3), asset("200", total=10)],
+                   [assignment("100", serial="X1"), assignment("100", serial="X2")])
     with pytest.raises(PreflightError) as caught:
-        assign(build(fake), clock, ["100", "200"], serials=["S1", "S2", "S3"])
+        assign(build(sim), clock, ["100", "200"], serials=["S1", "S2", "S3"])
     assert caught.value.details == dict(NOTHING_SENT, shortages=[{"adam_id": "100", "pricing_param": "STDQ", "needed": 3, "available": 1}])
     assert "needs 3, 1 available" in caught.value.message
-    assert fake.posts == []
+    assert posts(sim) == []
 
 
-def test_preflight_counts_only_the_pairs_still_missing(build, clock):
-    fake = location([asset("100", total=3)], [assignment("100", serial="S1"), assignment("100", serial="S2")])
-    result = assign(build(fake), clock, ["100"], serials=["S1", "S2", "S3"])  # needs 1, 1 available
+def test_preflight_counts_only_the_pairs_still_missing(build, apple, clock):
+    sim = location(apple, [asset("100", total=3)], [assignment("100", serial="S1"), assignment("100", serial="S2")])
+    result = assign(build(sim), clock, ["100"], serials=["S1", "S2", "S3"])  # needs 1, 1 available
     assert result["error"] is None and result["changes"] == results({pair("100", "S3")})
 
 
-def test_unlimited_assets_are_never_short(build, clock):
-    free = asset("500", total=UNLIMITED_TOTAL, assigned=0)
-    del free["availableCount"]
-    fake = location([free])
-    result = assign(build(fake), clock, ["500"], serials=["S1", "S2", "S3"])
+def test_unlimited_assets_are_never_short(build, apple, clock):
+    # a free asset: totalCount 2147483647, and no availableCount to fall back on
+    sim = location(apple, [asset("500", unlimited=True)], omitUnlimitedAvailableCount=True)
+    result = assign(build(sim), clock, ["500"], serials=["S1", "S2", "S3"])
     assert result["error"] is None
-    assert sorted(accepted_pairs(fake, ASSOCIATE)) == sorted(pair("500", s) for s in ("S1", "S2", "S3"))
+    assert sorted(accepted_pairs(sim, ASSOCIATE)) == sorted(pair("500", s) for s in ("S1", "S2", "S3"))
 
 
-def test_absent_has_no_license_preflight(build, clock):
-    fake = location([asset("100", total=1)], [assignment("100", serial="S1")])  # 0 available
-    result = assign(build(fake), clock, ["100"], serials=["S1"], state="absent")
+def test_absent_has_no_license_preflight(build, apple, clock):
+    sim = location(apple, [asset("100", total=1)], [assignment("100", serial="S1")])  # 0 available
+    result = assign(build(sim), clock, ["100"], serials=["S1"], state="absent")
     assert result["error"] is None and result["changes"] == results({pair("100", "S1")})
 
 
 # -- AssignmentRun: read strategy -----------------------------------------------------------------
 
-def test_assets_nobody_holds_are_not_queried(build, clock):
+def test_assets_nobody_holds_are_not_queried(build, apple, clock):
     # a large location (walk = many pages) so keyed queries are chosen; 100 has assignedCount 0
     others = [assignment("900", serial="X{0}".format(number)) for number in range(20)]
-    fake = location([asset("100"), asset("200"), asset("900", total=100)], [assignment("200", serial="S1")] + others, page_size=2)
-    result = assign(build(fake), clock, ["100", "200"], serials=["S1", "S2", "S3"])
-    reads = assignment_reads_before_first_post(fake)
+    sim = location(apple, [asset("100"), asset("200"), asset("900", total=100)], [assignment("200", serial="S1")] + others, page_size=2)
+    result = assign(build(sim), clock, ["100", "200"], serials=["S1", "S2", "S3"])
+    reads = assignment_reads_before_first_post(sim)
     assert all(params.get("adamId") != "100" for params in reads)
     assert {"adamId": "200", "pricingParam": "STDQ"} in reads  # the per-asset read priced by assignedCount
     assert len(reads) == 2  # walk probe + one page for asset 200 (cheaper than 3 per-serial queries)
     assert result["changes"] == results({pair("100", s) for s in ("S1", "S2", "S3")} | {pair("200", "S2"), pair("200", "S3")})
 
 
-def test_no_assignment_read_when_nobody_holds_the_assets(build, clock):
-    fake = location([asset("100"), asset("200")], [assignment("900", serial="S1")])
-    result = assign(build(fake), clock, ["100", "200"], serials=["S1", "S2"])
-    assert assignment_reads_before_first_post(fake) == []
+def test_no_assignment_read_when_nobody_holds_the_assets(build, apple, clock):
+    sim = location(apple, [asset("100"), asset("200")], [assignment("900", serial="S1")])
+    result = assign(build(sim), clock, ["100", "200"], serials=["S1", "S2"])
+    assert assignment_reads_before_first_post(sim) == []
     assert len(result["changes"]) == 4
 
 
 # -- AssignmentRun: events ------------------------------------------------------------------------
 
-def test_partial_failure_reports_pair_by_pair(build, clock):
-    fake = small_location()
-    fake.users = {"u1", "u2"}  # u3 is not registered: 9609 for its pairs only
-    result = assign(build(fake), clock, ["100", "200"], users=["u1", "u2", "u3"])
+def test_partial_failure_reports_pair_by_pair(build, apple, clock):
+    sim = small_location(apple, users=["u1", "u2"])  # u3 is not registered: 9609 for its pairs only
+    result = assign(build(sim), clock, ["100", "200"], users=["u1", "u2", "u3"])
     good = {pair(a, u, USER) for a in ("100", "200") for u in ("u1", "u2")}
     assert result["changed"] is True and result["changes"] == results(good)
     [event] = result["events"]
@@ -429,22 +478,19 @@ def test_partial_failure_reports_pair_by_pair(build, clock):
     assert result["diff"]["after"].get("user u3") is None
 
 
-def test_licenses_gone_between_read_and_send_show_as_9709(build, clock):
-    fake = small_location()
-
-    def someone_else_took_them(fake, path, body):
-        fake.assets[1]["availableCount"] = 0  # 200
-    fake.before_post = someone_else_took_them
-    result = assign(build(fake), clock, ["100", "200"], serials=["S2", "S3"])
+def test_licenses_gone_between_read_and_send_show_as_9709(build, apple, clock):
+    sim = small_location(apple)
+    # just before the write is taken, someone else assigns every license of 200 left
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "mutate", "action": "add_assignments", "adamId": "200", "count": 100})
+    result = assign(build(sim), clock, ["100", "200"], serials=["S2", "S3"])
     assert result["changes"] == results({pair("100", "S2"), pair("100", "S3")})
     assert [(f["error_number"], f["adam_ids"]) for f in result["failures"]] == [(9709, ["200"])]
     assert "Apple error 9709" in result["error"]
 
 
-def test_events_pending_past_the_deadline_are_named(build, clock):
-    fake = small_location()
-    fake.polls_to_finish = 10 ** 6
-    result = assign(build(fake), clock, ["100"], serials=["S2"], wait_timeout=20, poll_interval=10)
+def test_events_pending_past_the_deadline_are_named(build, apple, clock):
+    sim = small_location(apple, eventPolls=10 ** 6)
+    result = assign(build(sim), clock, ["100"], serials=["S2"], wait_timeout=20, poll_interval=10)
     [event] = result["events"]
     assert event["event_status"] == "PENDING"
     assert "1 event(s) still pending after wait_timeout: {0}".format(event["event_id"]) in result["error"]
@@ -453,86 +499,80 @@ def test_events_pending_past_the_deadline_are_named(build, clock):
     assert sum(clock.sleeps) <= 20 and clock.sleeps[0] == 3
 
 
-def test_wait_timeout_counts_from_the_first_write_not_from_the_reads(build, clock):
+def test_wait_timeout_counts_from_the_first_write_not_from_the_reads(build, apple, clock):
     """Slow reads before the POST must not eat the wait: 7.5 s of reads, wait_timeout 6, an event of two looks."""
-    fake = small_location()
-    fake.polls_to_finish = 2
-
-    def slow_read(fake, path, index):
-        clock.now += 2.5
-    fake.before_page = slow_read
-    result = assign(build(fake), clock, ["100"], serials=["S2"], wait_timeout=6, poll_interval=30)
-    assert len([entry for entry in fake.log if entry[0] == "GET" and entry[1] != "/status"]) >= 3  # the reads took >= 7.5 s
+    sim = small_location(apple, eventPolls=2)
+    sim.use_clock(clock, clock.advance)  # the simulator's waits move the run's clock
+    sim.add_faults(*({"method": "GET", "path": PREFIX + path, "kind": "delay", "seconds": 2.5, "count": None} for path in ("/assets", "/assignments")))
+    result = assign(build(sim), clock, ["100"], serials=["S2"], wait_timeout=6, poll_interval=30)
+    reads = [entry for entry in sim.log() if entry["method"] == "GET" and entry["path"] != PREFIX + "/status"]
+    assert len(reads) >= 3
+    slow_reads = [entry for entry in reads if entry["fault"] == "delay"]
+    [first_post] = [entry["time"] for entry in sim.writes()]
+    assert first_post - 1000.0 >= 2.5 * len(slow_reads) >= 5  # the reads took that long, all before the write
     assert result["error"] is None
     assert result["changes"] == results({pair("100", "S2")})
     assert [event["event_status"] for event in result["events"]] == ["COMPLETE"]
     assert clock.sleeps == [3, 3]  # looks at 3 s and at the deadline, 6 s after the POST
 
 
-def test_wait_false_reports_submitted_events_without_polling(build, clock):
-    fake = small_location()
-    result = assign(build(fake), clock, ["100"], serials=["S2", "S3"], wait=False)
-    assert fake.requests_to("/status") == [] and clock.sleeps == []
+def test_wait_false_reports_submitted_events_without_polling(build, apple, clock):
+    sim = small_location(apple)
+    result = assign(build(sim), clock, ["100"], serials=["S2", "S3"], wait=False)
+    assert requests_to(sim, "/status") == [] and clock.sleeps == []
     assert [(e["event_status"], e["num_requested"]) for e in result["events"]] == [("PENDING", 2)]
     assert result["changed"] is True and result["error"] is None
 
 
 # -- AssignmentRun: refusals and lost answers -------------------------------------------------------
 
-def test_over_limit_refusal_rereads_limits_and_rechunks(build, clock):
-    fake = small_location()
-    client = build(fake)
+def test_over_limit_refusal_rereads_limits_and_rechunks(build, apple, clock):
+    sim = small_location(apple)
+    client = build(sim)
     assert client.limits().max_serial_numbers == 1000  # cached by the client
-    fake.limits["maxSerialNumbers"] = 2  # Apple lowered it since
+    sim.settings(limits={"maxSerialNumbers": 2})  # Apple lowered it since
     serials = ["S{0}".format(number) for number in range(2, 7)]
     result = assign(client, clock, ["100"], serials=serials)
-    assert len(fake.requests_to("/service/config")) == 2  # read again after the 9702
-    _path, first_body = fake.posts[0]
-    assert len(first_body["serialNumbers"]) == 5 and all(body is not first_body for _p, body, _e in fake.accepted)
-    assert len(fake.accepted) == 3 and all(len(body["serialNumbers"]) <= 2 for _p, body, _e in fake.accepted)
-    assert sorted(accepted_pairs(fake, ASSOCIATE)) == sorted(pair("100", s) for s in serials)  # each exactly once
+    assert len(requests_to(sim, "/service/config")) == 2  # read again after the 9702
+    first = sim.writes()[0]
+    assert len(first["body"]["serialNumbers"]) == 5 and (first["status"], first["errorNumber"]) == (400, 9702)  # refused, not taken
+    assert len(accepted(sim)) == 3 and all(len(body["serialNumbers"]) <= 2 for _p, body in accepted(sim))
+    assert sorted(accepted_pairs(sim, ASSOCIATE)) == sorted(pair("100", s) for s in serials)  # each exactly once
     assert result["error"] is None and result["failures"] == []
     assert result["changes"] == results({pair("100", s) for s in serials})
 
 
-def revoked_token(fake, path, body):
-    return httpx.Response(401, json={"errorNumber": 9625, "errorMessage": "Token revoked"})
+def revoke_token_at_write(sim, after=0):
+    """A newer token is downloaded as write number ``after`` + 1 arrives: it and every later request get 401/9625."""
+    sim.add_faults({"method": "POST", "path": PREFIX + "/assets/*", "after": after, "kind": "mutate", "action": "revoke_token"})
 
 
-def test_token_error_stops_sending(build, clock, monkeypatch):
+def test_token_error_stops_sending(build, apple, clock, monkeypatch):
     monkeypatch.setattr(plan, "MAX_PARALLEL_REQUESTS", 1)  # one at a time, so the order is certain
-    fake = small_location(maxSerialNumbers=2)
-    fake.before_post = revoked_token
-    result = assign(build(fake), clock, ["100"], serials=["S2", "S3", "S4", "S5", "S6"])  # 3 requests planned
-    assert len(fake.posts) == 1 and fake.accepted == []
+    sim = small_location(apple, limits={"maxSerialNumbers": 2})
+    revoke_token_at_write(sim)
+    result = assign(build(sim), clock, ["100"], serials=["S2", "S3", "S4", "S5", "S6"])  # 3 requests planned
+    assert len(posts(sim)) == 1 and accepted(sim) == []
     assert "revoked" in result["error"] and "2 request(s) not sent" in result["error"]
     assert "Apple error 9625" in result["error"]
     assert result["changed"] is False and result["changes"] == []
 
 
-def test_token_error_stops_sending_in_parallel(build, clock):
-    fake = location([asset("100", total=50)], maxSerialNumbers=1)
-    fake.before_post = revoked_token
-    result = assign(build(fake), clock, ["100"], serials=["S{0}".format(n) for n in range(2, 14)])  # 12 requests
-    sent = len(fake.posts)
+def test_token_error_stops_sending_in_parallel(build, apple, clock):
+    sim = location(apple, [asset("100", total=50)], limits={"maxSerialNumbers": 1})
+    revoke_token_at_write(sim)
+    result = assign(build(sim), clock, ["100"], serials=["S{0}".format(n) for n in range(2, 14)])  # 12 requests
+    sent = len(posts(sim))
     assert 1 <= sent <= plan.MAX_PARALLEL_REQUESTS  # only those already in flight
     assert "{0} request(s) not sent".format(12 - sent) in result["error"]
 
 
-def test_token_revoked_after_an_accepted_write_is_reported_once(build, clock, monkeypatch):
+def test_token_revoked_after_an_accepted_write_is_reported_once(build, apple, clock, monkeypatch):
     monkeypatch.setattr(plan, "MAX_PARALLEL_REQUESTS", 1)
-    fake = small_location(maxSerialNumbers=2)
-
-    def revoke_after_the_first(fake, path, body):
-        if len(fake.posts) > 1:  # from the second POST on, every request meets a revoked token
-            fake.token = "a-newer-token"
-            fake._error = lambda status, number, message: revoked_token(fake, path, body)  # pylint: disable=protected-access
-            return revoked_token(fake, path, body)
-        return None
-
-    fake.before_post = revoke_after_the_first
-    result = assign(build(fake), clock, ["100"], serials=["S2", "S3", "S4", "S5", "S6"])  # 3 requests planned
-    assert len(fake.accepted) == 1 and len(fake.posts) == 2
+    sim = small_location(apple, limits={"maxSerialNumbers": 2})
+    revoke_token_at_write(sim, after=1)  # from the second POST on, every request meets a revoked token
+    result = assign(build(sim), clock, ["100"], serials=["S2", "S3", "S4", "S5", "S6"])  # 3 requests planned
+    assert len(accepted(sim)) == 1 and len(posts(sim)) == 2
     message = result["error"]
     assert message.count("Apple error 9625") == 2  # the stop and the failure count, not the explanation twice
     assert message.count("the token was revoked") == 1
@@ -547,162 +587,163 @@ def test_token_revoked_after_an_accepted_write_is_reported_once(build, clock, mo
 
 
 @pytest.mark.parametrize("lost", [httpx.ReadError, httpx.RemoteProtocolError])
-def test_applied_but_answer_lost_is_not_sent_again(build, clock, lost):
-    fake = small_location()
-    fake.post_faults = [("after", lost)]
-    result = assign(build(fake), clock, ["100"], serials=["S2", "S3"])
-    assert len(fake.posts) == 1  # the re-read showed both pairs held
-    assert sorted(accepted_pairs(fake, ASSOCIATE)) == [pair("100", "S2"), pair("100", "S3")]
+def test_applied_but_answer_lost_is_not_sent_again(build, apple, clock, lost):
+    sim = small_location(apple)
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "drop_after"})  # applied, then the connection is lost
+    result = assign(build(sim, drop_error=lost), clock, ["100"], serials=["S2", "S3"])
+    assert len(posts(sim)) == 1  # the re-read showed both pairs held
+    assert sorted(accepted_pairs(sim, ASSOCIATE)) == [pair("100", "S2"), pair("100", "S3")]
     assert result["changes"] == results({pair("100", "S2"), pair("100", "S3")})
     assert result["error"] is None and result["failures"] == []
 
 
-def test_not_applied_and_answer_lost_is_sent_once_after_the_grace_period(build, clock):
-    fake = small_location()
-    fake.post_faults = [("before", httpx.ReadTimeout)]
-    post_times = []
-    fake.before_post = lambda fake, path, body: post_times.append(clock.now)
-    result = assign(build(fake), clock, ["100"], serials=["S2", "S3"], poll_interval=4)
-    assert len(fake.posts) == 2
-    assert sorted(accepted_pairs(fake, ASSOCIATE)) == [pair("100", "S2"), pair("100", "S3")]  # once each
-    lost_at = 1000.0  # FakeTime's start: nothing slept before the first POST
-    [resent_at] = post_times  # the hook runs only for the POST that reached Apple
+def test_not_applied_and_answer_lost_is_sent_once_after_the_grace_period(build, apple, clock):
+    sim = small_location(apple)
+    sim.use_clock(clock, clock.advance)  # the log's times are the run's
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "drop_before"})  # lost before Apple read it
+    result = assign(build(sim, drop_error=httpx.ReadTimeout), clock, ["100"], serials=["S2", "S3"], poll_interval=4)
+    assert len(posts(sim)) == 2
+    assert sorted(accepted_pairs(sim, ASSOCIATE)) == [pair("100", "S2"), pair("100", "S3")]  # once each
+    lost, resent = sim.writes()
+    assert (lost["fault"], lost["status"], resent["status"]) == ("drop_before", None, 200)  # only the second reached Apple
+    lost_at, resent_at = lost["time"], resent["time"]
+    assert lost_at == 1000.0  # FakeTime's start: nothing slept before the first POST
     assert lost_at + 1.5 <= resent_at <= lost_at + 4  # re-read with back-off, within the grace period max(4, 3 s)
     assert result["changes"] == results({pair("100", "S2"), pair("100", "S3")})
     assert result["error"] is None and result["failures"] == []
 
 
-def test_lost_twice_is_reported_not_sent_a_third_time(build, clock):
-    fake = small_location()
-    fake.post_faults = [("before", httpx.ReadTimeout), ("before", httpx.ReadTimeout)]
-    result = assign(build(fake), clock, ["100"], serials=["S2"], poll_interval=4)
-    assert len(fake.posts) == 2 and fake.accepted == []
+def test_lost_twice_is_reported_not_sent_a_third_time(build, apple, clock):
+    sim = small_location(apple)
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "drop_before", "count": 2})
+    result = assign(build(sim, drop_error=httpx.ReadTimeout), clock, ["100"], serials=["S2"], poll_interval=4)
+    assert len(posts(sim)) == 2 and accepted(sim) == []
     [lost] = result["failures"]
     assert "outcome unknown" in lost["error_message"] and lost["serial_numbers"] == ["S2"]
     assert result["changes"] == [] and "1 failure(s)" in result["error"]
 
 
-def test_wait_false_reports_an_unknown_outcome_without_resending(build, clock):
-    fake = small_location()
-    fake.post_faults = [("before", httpx.ReadTimeout)]
-    result = assign(build(fake), clock, ["100"], serials=["S2", "S3"], wait=False)
-    assert len(fake.posts) == 1 and clock.sleeps == []
+def test_wait_false_reports_an_unknown_outcome_without_resending(build, apple, clock):
+    sim = small_location(apple)
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "drop_before"})
+    result = assign(build(sim, drop_error=httpx.ReadTimeout), clock, ["100"], serials=["S2", "S3"], wait=False)
+    assert len(posts(sim)) == 1 and clock.sleeps == []
     [lost] = result["failures"]
     assert "outcome unknown" in lost["error_message"]
     assert (lost["adam_ids"], lost["serial_numbers"]) == (["100"], ["S2", "S3"])
     assert result["changes"] == [] and result["error"]
 
 
-def test_wait_false_counts_a_lost_answer_as_done_when_apple_holds_the_pairs(build, clock):
-    fake = small_location()
-    fake.post_faults = [("after", httpx.ReadError)]
-    result = assign(build(fake), clock, ["100"], serials=["S2"], wait=False)
-    assert len(fake.posts) == 1 and result["failures"] == [] and result["error"] is None
+def test_wait_false_counts_a_lost_answer_as_done_when_apple_holds_the_pairs(build, apple, clock):
+    sim = small_location(apple)
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "drop_after"})
+    result = assign(build(sim, drop_error=httpx.ReadError), clock, ["100"], serials=["S2"], wait=False)
+    assert len(posts(sim)) == 1 and result["failures"] == [] and result["error"] is None
     assert result["changes"] == results({pair("100", "S2")})
 
 
 # -- RevokeRun ------------------------------------------------------------------------------------
 
-def revoke_location(**limits):
+def revoke_location(apple, **settings):
     """100 revocable app; 200 revocable app (PLUS); 300 a book (not revocable).
 
     S1 holds 100 and 200; S2 nothing; u1 holds 100 and the book; u2 only the book.
     """
     return location(
-        [asset("100"), asset("200", pricing="PLUS"), asset("300", product="Book", device_assignable=False, revocable=False)],
+        apple, [asset("100"), asset("200", pricing="PLUS"), asset("300", product="Book", device_assignable=False, revocable=False)],
         [assignment("100", serial="S1"), assignment("200", pricing="PLUS", serial="S1"),
          assignment("100", user="u1"), assignment("300", user="u1"), assignment("300", user="u2"),
-         assignment("100", serial="OTHER")], **limits)
+         assignment("100", serial="OTHER")], **settings)
 
 
-def test_revoke_counts_only_revocable_pairs_and_skips_targets_with_none(build, clock):
-    fake = revoke_location()
-    result = revoke(build(fake), clock, serials=["S1", "S2"], users=["u1", "u2"])
-    assert sorted(body.get("serialNumbers", []) + body.get("clientUserIds", []) for _p, body in fake.posts) == [["S1"], ["u1"]]
-    assert all("assets" not in body for _p, body in fake.posts)
+def test_revoke_counts_only_revocable_pairs_and_skips_targets_with_none(build, apple, clock):
+    sim = revoke_location(apple)
+    result = revoke(build(sim), clock, serials=["S1", "S2"], users=["u1", "u2"])
+    assert sorted(body.get("serialNumbers", []) + body.get("clientUserIds", []) for _p, body in posts(sim)) == [["S1"], ["u1"]]
+    assert all("assets" not in body for _p, body in posts(sim))
     revoked = {pair("100", "S1"), pair("200", "S1", pricing="PLUS"), pair("100", "u1", USER)}
     assert result["revoked"] == results(revoked) and result["changed"] is True and result["error"] is None
-    assert fake.held() == {held_pair("300", "u1", USER), held_pair("300", "u2", USER), held_pair("100", "OTHER")}
+    assert held(sim) == {held_pair("300", "u1", USER), held_pair("300", "u2", USER), held_pair("100", "OTHER")}
     assert result["diff"]["after"] == {"user u1": ["300 (STDQ)"], "user u2": ["300 (STDQ)"]}
 
 
-def test_revoke_check_mode_predicts_without_sending(build, clock):
-    fake = revoke_location()
-    result = revoke(build(fake, read_only=True), clock, serials=["S1", "S2"], users=["u2"], check_mode=True)
-    assert fake.posts == []
+def test_revoke_check_mode_predicts_without_sending(build, apple, clock):
+    sim = revoke_location(apple)
+    result = revoke(build(sim, read_only=True), clock, serials=["S1", "S2"], users=["u2"], check_mode=True)
+    assert posts(sim) == []
     assert result["revoked"] == results({pair("100", "S1"), pair("200", "S1", pricing="PLUS")})
 
 
-def test_revoke_nothing_revocable_sends_nothing(build, clock):
-    fake = revoke_location()
-    result = revoke(build(fake), clock, serials=["S2"], users=["u2"])
-    assert fake.posts == [] and result["changed"] is False and result["revoked"] == [] and result["error"] is None
+def test_revoke_nothing_revocable_sends_nothing(build, apple, clock):
+    sim = revoke_location(apple)
+    result = revoke(build(sim), clock, serials=["S2"], users=["u2"])
+    assert posts(sim) == [] and result["changed"] is False and result["revoked"] == [] and result["error"] is None
 
 
-def test_revoke_chunks_by_the_revoke_limits(build, clock):
+def test_revoke_chunks_by_the_revoke_limits(build, apple, clock):
     serials = ["S{0}".format(n) for n in range(5)]
     users = ["u{0}".format(n) for n in range(4)]
-    fake = location([asset("100", total=20)], [assignment("100", serial=s) for s in serials] + [assignment("100", user=u) for u in users],
-                    maxRevokeSerialNumbers=2, maxRevokeClientUserIds=3)
-    result = revoke(build(fake), clock, serials=serials, users=users)
-    serial_requests = [body["serialNumbers"] for _p, body in fake.posts if "serialNumbers" in body]
-    user_requests = [body["clientUserIds"] for _p, body in fake.posts if "clientUserIds" in body]
+    sim = location(apple, [asset("100", total=20)], [assignment("100", serial=s) for s in serials] + [assignment("100", user=u) for u in users],
+                   limits={"maxRevokeSerialNumbers": 2, "maxRevokeClientUserIds": 3})
+    result = revoke(build(sim), clock, serials=serials, users=users)
+    serial_requests = [body["serialNumbers"] for _p, body in posts(sim) if "serialNumbers" in body]
+    user_requests = [body["clientUserIds"] for _p, body in posts(sim) if "clientUserIds" in body]
     assert len(serial_requests) == 3 and all(len(chunk) <= 2 for chunk in serial_requests)
     assert len(user_requests) == 2 and all(len(chunk) <= 3 for chunk in user_requests)
     assert sorted(s for chunk in serial_requests for s in chunk) == serials
     assert sorted(u for chunk in user_requests for u in chunk) == users
-    assert len(fake.accepted) == 5 and fake.held() == set()
+    assert len(accepted(sim)) == 5 and held(sim) == set()
     assert len(result["revoked"]) == 9 and result["error"] is None
 
 
-def test_revoke_twice_changes_nothing_the_second_time(build, clock):
-    fake = revoke_location()
-    client = build(fake)
+def test_revoke_twice_changes_nothing_the_second_time(build, apple, clock):
+    sim = revoke_location(apple)
+    client = build(sim)
     assert revoke(client, clock, serials=["S1"], users=["u1"])["changed"] is True
-    posts = len(fake.posts)
+    sent = len(posts(sim))
     second = revoke(client, clock, serials=["S1"], users=["u1"])
-    assert len(fake.posts) == posts and second["changed"] is False and second["revoked"] == [] and second["error"] is None
+    assert len(posts(sim)) == sent and second["changed"] is False and second["revoked"] == [] and second["error"] is None
 
 
 # -- event_info -----------------------------------------------------------------------------------
 
-def test_event_info_without_wait_returns_statuses_as_they_are(build, clock):
-    fake = location([])
-    failed = dict(COMPLETE, eventStatus="FAILED", numRequested=2, numCompleted=1,
-                  failures=[failure(9609, clientUserIds=["u2"])])
-    pending, done = fake.add_event(COMPLETE, polls=5), fake.add_event(failed)
-    result = vpp_events.event_info(build(fake, read_only=True), task(event_ids=[pending, done], wait=False, wait_timeout=600, poll_interval=30))
+def test_event_info_without_wait_returns_statuses_as_they_are(build, apple, clock):
+    sim = event_location(apple)
+    # u2 is not registered in this location: FAILED, 1 of 2 done
+    pending, done = add_event(sim, polls=5), add_event(sim, polls=1, users=["u1", "u2"])
+    result = vpp_events.event_info(build(sim, read_only=True), task(event_ids=[pending, done], wait=False, wait_timeout=600, poll_interval=30))
     assert result["error"] is None and result["changed"] is False and clock.sleeps == []
     assert [e["event_status"] for e in result["events"]] == ["PENDING", "FAILED"]
     assert result["events"][1]["failures"][0]["client_user_ids"] == ["u2"]
     assert result["events"][1]["failures"][0]["error_number"] == 9609
 
 
-def test_event_info_with_wait_times_out_on_pending_events(build, clock):
-    fake = location([])
-    pending, done = fake.add_event(COMPLETE, polls=10 ** 6), fake.add_event(COMPLETE, polls=2)
-    result = vpp_events.event_info(build(fake, read_only=True), task(event_ids=[pending, done], wait=True, wait_timeout=10, poll_interval=4))
+def test_event_info_with_wait_times_out_on_pending_events(build, apple, clock):
+    sim = event_location(apple)
+    pending, done = add_event(sim, polls=10 ** 6), add_event(sim, polls=2)
+    result = vpp_events.event_info(build(sim, read_only=True), task(event_ids=[pending, done], wait=True, wait_timeout=10, poll_interval=4))
     assert [e["event_status"] for e in result["events"]] == ["PENDING", "COMPLETE"]
     assert result["error"] == "1 event(s) still pending after wait_timeout (10 s): {0}".format(pending)
     assert sum(clock.sleeps) <= 10
 
 
-def test_event_info_with_wait_all_finished(build, clock):
-    fake = location([])
-    events = [fake.add_event(COMPLETE, polls=3), fake.add_event(COMPLETE, polls=1)]
-    result = vpp_events.event_info(build(fake, read_only=True), task(event_ids=events, wait=True, wait_timeout=600, poll_interval=30))
+def test_event_info_with_wait_all_finished(build, apple, clock):
+    sim = event_location(apple)
+    events = [add_event(sim, polls=3), add_event(sim, polls=1)]
+    result = vpp_events.event_info(build(sim, read_only=True), task(event_ids=events, wait=True, wait_timeout=600, poll_interval=30))
     assert result["error"] is None and [e["event_status"] for e in result["events"]] == ["COMPLETE", "COMPLETE"]
     assert clock.sleeps == [3, 3, 6]  # looks at 3, 6 and 12 s
 
 
 # -- known gaps -----------------------------------------------------------------------------------
 
-def test_a_status_outage_after_an_accepted_post_still_reports_the_event(build, clock):
-    fake = small_location()
-    fake._status = lambda event_id: httpx.Response(503, json={"errorNumber": 9729, "errorMessage": "Service unavailable"})
-    result = assign(build(fake), clock, ["100"], serials=["S2"])
-    assert len(fake.accepted) == 1  # Apple took the request (and applied it)
-    assert [event["event_id"] for event in result["events"]] == ["event-1"]
+def test_a_status_outage_after_an_accepted_post_still_reports_the_event(build, apple, clock):
+    sim = small_location(apple)
+    sim.add_faults({"method": "GET", "path": PREFIX + "/status", "kind": "status", "status": 503, "errorNumber": 9729, "count": None})
+    result = assign(build(sim), clock, ["100"], serials=["S2"])
+    assert len(accepted(sim)) == 1  # Apple took the request (and applied it)
+    [taken] = sim.location_state(LOCATION)["events"]
+    assert [event["event_id"] for event in result["events"]] == [taken["eventId"]]
     assert result["changed"] is True
     assert "temporarily unavailable" in result["error"] and "vpp_event_info" in result["error"]
 
@@ -716,53 +757,52 @@ def assign_groups(client, clock, groups, **options):
                                       assignments=full, state="present", **options))
 
 
-def test_groups_mixing_stdq_and_plus_share_one_read_and_the_fewest_requests(build, clock):
-    fake = location([asset("100"), asset("300", pricing="PLUS")], [assignment("100", serial="S1")])
-    result = assign_groups(build(fake), clock, [
+def test_groups_mixing_stdq_and_plus_share_one_read_and_the_fewest_requests(build, apple, clock):
+    sim = location(apple, [asset("100"), asset("300", pricing="PLUS")], [assignment("100", serial="S1")])
+    result = assign_groups(build(sim), clock, [
         {"adam_ids": ["100"], "serial_numbers": ["S1", "S2"]},
         {"adam_ids": ["300"], "pricing_param": "PLUS", "serial_numbers": ["S1", "S2"]},
     ])
     assert result["error"] is None
     assert result["changes"] == results({pair("100", "S2"), pair("300", "S1", pricing="PLUS"), pair("300", "S2", pricing="PLUS")})
-    assert len(fake.requests_to("/assets")) == 1  # one read of the assets for every group
-    asset_reads = [params for (_method, path, params, _auth) in fake.log if path == "/assets"]
+    assert len(requests_to(sim, "/assets")) == 1  # one read of the assets for every group
+    asset_reads = requests_to(sim, "/assets")
     assert "pricingParam" not in asset_reads[0]  # the groups mix pricing params: no filter
     # (100 STDQ) x [S2] and (300 PLUS) x [S1, S2] need two rectangles
-    assert len(fake.posts) == 2
-    assert sorted(accepted_pairs(fake, ASSOCIATE)) == sorted({pair("100", "S2"), pair("300", "S1", pricing="PLUS"),
-                                                              pair("300", "S2", pricing="PLUS")})
+    assert len(posts(sim)) == 2
+    assert sorted(accepted_pairs(sim, ASSOCIATE)) == sorted({pair("100", "S2"), pair("300", "S1", pricing="PLUS"),
+                                                             pair("300", "S2", pricing="PLUS")})
 
 
-def test_groups_with_the_same_targets_go_in_one_request(build, clock):
-    fake = location([asset("100"), asset("300", pricing="PLUS")])
-    assign_groups(build(fake), clock, [
+def test_groups_with_the_same_targets_go_in_one_request(build, apple, clock):
+    sim = location(apple, [asset("100"), asset("300", pricing="PLUS")])
+    assign_groups(build(sim), clock, [
         {"adam_ids": ["100"], "serial_numbers": ["S1", "S2"]},
         {"adam_ids": ["300"], "pricing_param": "PLUS", "serial_numbers": ["S2", "S1"]},
     ])
-    assert len(fake.posts) == 1
-    assert sorted(accepted_pairs(fake, ASSOCIATE)) == sorted(pair(adam, serial, pricing=pricing) for adam, pricing in
-                                                             (("100", "STDQ"), ("300", "PLUS")) for serial in ("S1", "S2"))
+    assert len(posts(sim)) == 1
+    assert sorted(accepted_pairs(sim, ASSOCIATE)) == sorted(pair(adam, serial, pricing=pricing) for adam, pricing in
+                                                            (("100", "STDQ"), ("300", "PLUS")) for serial in ("S1", "S2"))
 
 
-def test_groups_are_checked_together_before_any_write(build, clock):
-    fake = location([asset("100", total=3, assigned=0)], [])
-    fake.sync_counts()
+def test_groups_are_checked_together_before_any_write(build, apple, clock):
+    sim = location(apple, [asset("100", total=3)], [])  # none assigned: 3 available
     with pytest.raises(PreflightError) as caught:
-        assign_groups(build(fake), clock, [
+        assign_groups(build(sim), clock, [
             {"adam_ids": ["100"], "serial_numbers": ["S1", "S2"]},
             {"adam_ids": ["100"], "serial_numbers": ["S3", "S4"]},  # alone each group fits; together they need 4 of 3
         ])
-    assert fake.posts == []
+    assert posts(sim) == []
     assert caught.value.details["shortages"] == [{"adam_id": "100", "pricing_param": "STDQ", "needed": 4, "available": 3}]
 
 
-def test_groups_name_missing_assets_per_pricing_param(build, clock):
-    fake = location([asset("100")], [])
+def test_groups_name_missing_assets_per_pricing_param(build, apple, clock):
+    sim = location(apple, [asset("100")], [])
     with pytest.raises(PreflightError) as caught:
-        assign_groups(build(fake), clock, [
+        assign_groups(build(sim), clock, [
             {"adam_ids": ["100", "999"], "serial_numbers": ["S1"]},
             {"adam_ids": ["100"], "pricing_param": "PLUS", "serial_numbers": ["S1"]},
         ])
-    assert fake.posts == []
+    assert posts(sim) == []
     assert caught.value.message.startswith("not in this location with pricing_param STDQ: 999; with pricing_param PLUS: 100;")
     assert caught.value.details["missing_adam_ids"] == ["999", "100"]
