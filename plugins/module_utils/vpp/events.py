@@ -74,10 +74,12 @@ def wait_for_events(client: Any, event_ids: Sequence[str], wait_timeout: float, 
             look(asked)
         if not final and statuses[asked[0]].event_status != PENDING and len(pending) > 1:
             look(pending[:-1])
-        pending = [event_id for event_id in pending if statuses[event_id].event_status == PENDING]
+        pending = [event_id for event_id in pending if event_id not in statuses or statuses[event_id].event_status == PENDING]
         if not pending or final:
             break
         next_look = clock() + poll_interval
+        if next_look > deadline and all(event_id in answered for event_id in pending):
+            break  # no event may be asked again before the deadline: waiting longer cannot tell more
     return statuses
 
 

@@ -249,7 +249,7 @@ def reconcile(client: Any, operation: Any, pairs: Set[Assignment], sent_at: floa
     minutes). Otherwise, or without wait, they are reported as "outcome unknown: not resent".
     """
     resend_at = sent_at + options.resend_after
-    may_resend = options.wait and stop_error is None and resend_at <= deadline
+    may_resend = options.wait and stop_error is None and resend_at < deadline  # with time left to follow the resend
     next_look = sent_at + min(FIRST_STATUS_LOOK_SECONDS, options.poll_interval)
     while True:
         if options.wait:
