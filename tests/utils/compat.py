@@ -119,7 +119,7 @@ def run_target(target: str, bin_dir: Path) -> Outcome:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--ansible-bin", type=Path, default=DEFAULT_BIN, help="bin folder of the venv with the ansible-core to test")
     parser.add_argument("--jobs", type=int, default=2, help="targets at a time (each with its own simulator)")
     parser.add_argument("targets", nargs="*", help="only these targets, or demo (default: every target with a happy path, and demo)")
@@ -147,8 +147,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     outcomes = []
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for outcome in pool.map(lambda target: run_target(target, bin_dir), targets):
-            print("  {0:<5} {1:<22} {2:5.1f} s  {3}".format("ok" if outcome.ok else "FAIL", outcome.target, outcome.seconds,
-                                                          outcome.detail if outcome.ok else ""), flush=True)
+            summary = outcome.detail if outcome.ok else ""
+            print("  {0:<5} {1:<22} {2:5.1f} s  {3}".format("ok" if outcome.ok else "FAIL", outcome.target, outcome.seconds, summary), flush=True)
             if not outcome.ok:
                 print("\n".join("        " + line for line in outcome.detail.splitlines()), flush=True)
             outcomes.append(outcome)
