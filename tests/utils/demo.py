@@ -30,6 +30,9 @@ from tests.simulator import DATA_DIR  # noqa: E402
 from tests.simulator.control import SimulatorControl, SimulatorProcess  # noqa: E402
 from tests.utils.collections_root import REPO_ROOT, make_collections_root  # noqa: E402
 
+# ansible-playbook from this bin folder: the running venv's, or ASSETOPS_ANSIBLE_BIN (`make compat` runs the
+# demo with .venv-compat/bin, the oldest ansible-core claimed); the simulator always runs from this venv.
+ANSIBLE_BIN = Path(os.environ.get("ASSETOPS_ANSIBLE_BIN") or Path(sys.executable).parent).absolute()
 SEED = DATA_DIR / "onboarding_demo.json"
 PLAYBOOK = REPO_ROOT / "docs" / "examples" / "onboarding" / "onboard.yml"
 LOCATION = "Onboarding Demo School"
@@ -75,7 +78,7 @@ RESULT_LINE = re.compile(r"^(\S+) \| (SUCCESS|CHANGED|FAILED!) => (\{.*\})$")
 def run_playbook(env: dict[str, str], *arguments: str) -> tuple[int, list[tuple[str, dict[str, Any]]], float]:
     """ansible-playbook with the oneline callback: (exit code, [(status, result)], seconds)."""
     started = time.monotonic()
-    done = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), str(PLAYBOOK), *arguments],
+    done = subprocess.run([str(ANSIBLE_BIN / "ansible-playbook"), str(PLAYBOOK), *arguments],
                           env=env, check=False, capture_output=True, text=True)
     results = []
     for line in done.stdout.splitlines():
@@ -146,7 +149,7 @@ def main() -> int:
             sim.url, LOCATION, devices, ", ".join(CLASSES)), flush=True)
         env = dict(os.environ)
         env.update({
-            "PATH": "{0}{1}{2}".format(Path(sys.executable).parent, os.pathsep, os.environ.get("PATH", "")),
+            "PATH": "{0}{1}{2}".format(ANSIBLE_BIN, os.pathsep, os.environ.get("PATH", "")),
             # as an AWX credential would inject them: nothing secret in the playbook or the inventory
             "VPP_TOKEN": sim.tokens()[LOCATION],
             "VPP_API_URL": sim.vpp_url,
