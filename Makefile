@@ -1,12 +1,13 @@
 # Toolchain of the assetops.licensing collection (GNU make).
 #
-#   make test        everything CI checks, in order: units integration reliability packaging molecule sanity lint
-#                    changelog-lint docs-lint
+#   make test        everything CI checks, in order: units integration compat reliability packaging molecule sanity
+#                    lint changelog-lint docs-lint
 #   make bench       the benchmarks against the simulator; writes docs/benchmarks.md and docs/benchmarks.png
 #   make help        list the targets
 #
 # Every target that needs tools depends on `venv`, which creates .venv from requirements-dev.txt
-# and re-installs only when requirements-dev.txt or requirements.txt changed.
+# and re-installs only when requirements-dev.txt or requirements.txt changed. `compat` has its own
+# .venv-compat with the oldest ansible-core the collection claims (tests/utils/requirements-compat.txt).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -19,6 +20,15 @@ VENV_STAMP := $(VENV)/.requirements-installed
 # Tools run with the venv first on PATH: ansible-lint and ansible-test call ansible-* by name.
 IN_VENV := env PATH="$(abspath $(VENV_BIN)):$$PATH"
 PYTEST := $(IN_VENV) $(VENV_BIN)/python -m pytest
+# The oldest ansible-core that meta/runtime.yml claims, in its own venv. ansible-core 2.17 runs on a
+# controller Python 3.10 to 3.12: .venv-compat is made with the first of COMPAT_PYTHONS that is one, or
+# with COMPAT_PYTHON=/path/to/python3.x if given.
+COMPAT_PYTHONS := python3.12 python3.11 python3.10 python3
+COMPAT_PYTHON ?=
+COMPAT_VENV := .venv-compat
+COMPAT_REQUIREMENTS := tests/utils/requirements-compat.txt
+COMPAT_STAMP := $(COMPAT_VENV)/.requirements-installed
+COMPAT_ARGS ?=
 # Extra arguments, e.g. `make units PYTEST_ARGS=-x`, `make sanity SANITY_ARGS="--test pylint"`.
 PYTEST_ARGS ?=
 SANITY_ARGS ?=
@@ -28,7 +38,7 @@ LINT_ARGS ?=
 UNIT_PATHS := $(wildcard tests/unit tests/simulator/tests)
 
 # The steps of `make test`, in order.
-TEST_STEPS := units integration reliability packaging molecule sanity lint changelog-lint docs-lint
+TEST_STEPS := units integration compat reliability packaging molecule sanity lint changelog-lint docs-lint
 
 .PHONY: help venv test $(TEST_STEPS) molecule packaging docs docs-lint demo bench clean distclean
 
@@ -38,13 +48,14 @@ help:
 	@echo "  test            run, in order: $(TEST_STEPS)"
 	@echo "  units           pytest $(UNIT_PATHS)"
 	@echo "  integration     pytest tests/integration"
+	@echo "  compat          integration happy paths and the demo on ansible-core 2.17 (.venv-compat; tests/utils/compat.py)"
 	@echo "  reliability     pytest tests/reliability (faults, bad input, secrets, TLS; checks docs/reliability.md)"
 	@echo "  bench           benchmarks against the simulator (tests/benchmarks); writes docs/benchmarks.md and .png"
 	@echo "  sanity          ansible-test sanity --venv on a copy of the collection (tests/utils/sanity.py)"
 	@echo "  lint            ansible-lint with .ansible-lint"
 	@echo "  changelog-lint  antsibull-changelog lint"
 	@echo "  demo            run the demo"
-	@echo "  clean           remove test output and caches; distclean also removes .venv and .venv-sanity"
+	@echo "  clean           remove test output and caches; distclean also removes .venv, .venv-sanity and .venv-compat"
 
 venv: $(VENV_STAMP)
 
@@ -75,6 +86,34 @@ units: venv
 integration: venv
 	@echo "==> integration: pytest tests/integration (ansible-playbook and ansible against the simulator)"
 	$(PYTEST) $(PYTEST_ARGS) tests/integration
+
+# The happy path of every integration target (tasks/happy.yml) and the demo (the device_onboarding role)
+# with ansible-playbook from .venv-compat, each against its own simulator (run from .venv), two at a
+# time (tests/utils/compat.py). `make compat COMPAT_ARGS=vpp_revoke` runs one.
+compat: venv $(COMPAT_STAMP)
+	@echo "==> compat: integration happy paths and the demo with ansible-playbook from $(COMPAT_VENV)"
+	$(IN_VENV) $(VENV_BIN)/python tests/utils/compat.py --ansible-bin $(COMPAT_VENV)/bin $(COMPAT_ARGS)
+
+$(COMPAT_STAMP): $(COMPAT_REQUIREMENTS) requirements.txt
+	@echo "==> compat: creating/updating $(COMPAT_VENV) from $(COMPAT_REQUIREMENTS)"
+	@if [ ! -x $(COMPAT_VENV)/bin/python ]; then \
+		python=; \
+		for candidate in $(or $(COMPAT_PYTHON),$(COMPAT_PYTHONS)); do \
+			if $$candidate -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null; then \
+				python=$$candidate; break; \
+			fi; \
+		done; \
+		if [ -z "$$python" ]; then \
+			echo "compat: ansible-core 2.17 needs a controller Python 3.10, 3.11 or 3.12;" \
+				"none of $(or $(COMPAT_PYTHON),$(COMPAT_PYTHONS)) is one (set COMPAT_PYTHON=/path/to/python3.x)" >&2; \
+			exit 1; \
+		fi; \
+		echo "    $$python -m venv $(COMPAT_VENV)   (Python $$($$python -c 'import platform; print(platform.python_version())'))"; \
+		$$python -m venv $(COMPAT_VENV); \
+	fi
+	$(COMPAT_VENV)/bin/python -m pip install --disable-pip-version-check --quiet --upgrade pip
+	$(COMPAT_VENV)/bin/python -m pip install --disable-pip-version-check --quiet -r $(COMPAT_REQUIREMENTS)
+	@touch $@
 
 # Fault injection, the bad-input catalogue, secret hygiene and TLS; it also checks that
 # docs/reliability.md matches the case tables (`python -m tests.reliability.report --write` renews it).
@@ -138,5 +177,5 @@ clean:
 	find . -path ./.git -prune -o -path './.venv*' -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
 
 distclean: clean
-	@echo "==> distclean: removing $(VENV) and .venv-sanity"
-	rm -rf $(VENV) .venv-sanity
+	@echo "==> distclean: removing $(VENV), .venv-sanity and $(COMPAT_VENV)"
+	rm -rf $(VENV) .venv-sanity $(COMPAT_VENV)

@@ -40,14 +40,12 @@ def module_task(index: int, module: str, args: Dict[str, Any]) -> List[Dict[str,
 def role_task(index: int, role_vars: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The device_onboarding role with these variables; a failure is kept in ``case_<index>``.
 
-    The serial number is a per-host value (the role reads it from hostvars), so it is set as a fact.
+    Every variable, the per-host serial number too, is given as a variable of the include: each host
+    works out its own values, so per-host templates there apply to each host.
     """
-    role_vars = dict(role_vars)
-    serial = role_vars.pop("device_onboarding_serial_number", "")
     return [{
         "name": "case {0}".format(index),
         "block": [
-            {"name": "the serial number", "ansible.builtin.set_fact": {"device_onboarding_serial_number": serial}},
             {"name": "the role", "ansible.builtin.include_role": {"name": COLLECTION + "device_onboarding"}, "vars": role_vars},
             {"name": "the role passed", "ansible.builtin.set_fact": {"case_{0}".format(index): {"failed": False}}},
         ],
