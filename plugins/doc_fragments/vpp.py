@@ -83,11 +83,32 @@ options:
     default: 600
   poll_interval:
     description:
-      - Longest pause, in seconds, between two status checks of a pending event.
-      - The first check comes about 3 seconds after the request; each later pause is as long as the time
-        waited so far (checks at about 3, 6, 12, 24 seconds), up to this value.
+      - Seconds between two status checks of the same pending event. Apple asks for at least 30 seconds
+        between status queries while an event is C(PENDING).
+      - The first check comes about 3 seconds after the request (small events are done by then); after
+        a C(PENDING) answer the next check of that event comes no sooner than this, also at the end of
+        O(wait_timeout).
       - While several events are pending, only the last one submitted is checked; the others are checked
         once it has finished.
+      - Values below 30 are for test servers; with Apple's O(api_url) they draw a warning.
     type: float
     default: 30
+"""
+
+    # The write modules: what happens to a write whose answer was lost.
+    WRITE = r"""
+options:
+  resend_after:
+    description:
+      - Seconds after sending a write whose answer was lost (connection broken, timeout, a proxy's error page)
+        before its pairs may be sent again.
+      - Apple may still be processing such a write, so it is never resent at once. Its pairs are read back
+        (first after about 3 seconds, then every O(poll_interval)); those that show up count as done.
+      - >-
+        Pairs still missing this long after the send are sent once more, if that happens within
+        O(wait_timeout). Otherwise they are reported in RV(failures) as C(outcome unknown: not resent), and a
+        second run of the task finishes the job.
+      - Apple asks to retry a request that is still pending after 10 minutes, hence the default.
+    type: float
+    default: 600
 """

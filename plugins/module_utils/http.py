@@ -40,7 +40,12 @@ REQUEST_ID_HEADERS = ("x-request-id", "x-apple-request-uuid", "x-apple-jingle-co
 
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
 # Answers that say the server refused the request without acting on it, so even a write may be resent.
-REFUSED_STATUSES = frozenset((429, 503))
+# A bare 503 is not one of them: a proxy's 503 may come after the write reached the API. An API that
+# says "refused" in its error body sets ApiError.refused instead (the error parser knows its numbers).
+REFUSED_STATUSES = frozenset((429,))
+# Seconds a request may wait for a server's Retry-After when the task set no deadline (Apple's
+# horizon: a write still pending after ten minutes is sent again).
+WAIT_BUDGET = 600.0
 
 
 class ApiError(Exception):
@@ -110,20 +115,21 @@ def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Opti
 
 
 class RetryPolicy:
-    """How often and how long to wait: full-jitter exponential backoff, Retry-After honoured, both capped."""
+    """How often and how long to wait: full-jitter exponential backoff (capped), or the server's Retry-After in full.
 
-    def __init__(self, retries: int = 8, base_delay: float = 0.5, max_delay: float = 30.0, max_retry_after: float = 120.0,
-                 rng: Optional[random.Random] = None):
+    Whether a Retry-After fits the time the task has left is the transport's question (its ``deadline``).
+    """
+
+    def __init__(self, retries: int = 8, base_delay: float = 0.5, max_delay: float = 30.0, rng: Optional[random.Random] = None):
         self.retries = max(0, int(retries))
         self.base_delay = base_delay
         self.max_delay = max_delay
-        self.max_retry_after = max_retry_after
         self._rng = rng or random.Random()
 
     def delay(self, attempt: int, retry_after: Optional[float] = None) -> float:
         """Wait before retry number ``attempt`` (1-based)."""
         if retry_after is not None:
-            return min(retry_after, self.max_retry_after)
+            return retry_after
         # the exponent is capped: a large ``retries`` must not overflow the float conversion
         ceiling = min(self.max_delay, self.base_delay * (2 ** min(attempt - 1, 64)))
         return self._rng.uniform(0, ceiling)
@@ -133,11 +139,12 @@ class RequestPacer:
     """Spaces request starts so that no more than ``rate`` begin in any one second.
 
     Thread-safe: parallel page reads share one pacer, so a location's budget holds for all of them.
-    A slot is reserved under the lock and slept for outside it.
+    A slot is reserved under the lock and slept for outside it. With ``shared`` (a SharedPace) the
+    slots come from a file that every module process of the same location uses.
     """
 
     def __init__(self, rate: Optional[float] = None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, safety: float = 1.05):
+                 sleep: Callable[[float], None] = time.sleep, safety: float = 1.05, shared: Any = None):
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
@@ -146,6 +153,7 @@ class RequestPacer:
         self._next_slot = 0.0
         self._rate: Optional[float] = None
         self._interval = 0.0
+        self.shared = shared
         self.set_rate(rate)
 
     @property
@@ -168,11 +176,14 @@ class RequestPacer:
         if not self._interval:
             return
         with self._lock:
-            now = self._clock()
-            slot = max(now, self._next_slot)
-            self._next_slot = slot + self._interval
-        if slot > now:
-            self._sleep(slot - now)
+            delay = self.shared.reserve(self._interval) if self.shared is not None else None
+            if delay is None:
+                now = self._clock()
+                slot = max(now, self._next_slot)
+                self._next_slot = slot + self._interval
+                delay = slot - now
+        if delay > 0:
+            self._sleep(delay)
 
 
 ErrorParser = Callable[["httpx.Response", Any], Optional[ApiError]]
@@ -311,8 +322,12 @@ class Transport:
                  retries: int = 8, headers: Optional[Mapping[str, str]] = None, error_parser: ErrorParser = default_error_parser,
                  warn: Optional[Callable[[str], None]] = None, pacer: Optional[RequestPacer] = None,
                  retry_policy: Optional[RetryPolicy] = None, sleep: Callable[[float], None] = time.sleep,
-                 httpx_transport: Any = None, exact_decimals: bool = False):
+                 httpx_transport: Any = None, exact_decimals: bool = False, clock: Callable[[], float] = time.monotonic):
         self.base_url = base_url.rstrip("/")
+        # The time (on ``clock``) by which the task must be done: a Retry-After beyond it fails at once,
+        # saying when to try again, instead of being cut short. None: WAIT_BUDGET from the request's start.
+        self.deadline: Optional[float] = None
+        self._clock = clock
         self.exact_decimals = exact_decimals
         self.error_parser = error_parser
         self.pacer = pacer or RequestPacer()
@@ -347,7 +362,9 @@ class Transport:
         ``idempotent`` overrides the method's nature, e.g. for a token request that may be repeated.
         """
         method = method.upper()
-        url = self.base_url + path
+        url = path if "://" in path else self.base_url + path  # an absolute URL, e.g. from a service config
+        if url.startswith(self.base_url + "/"):
+            path = url[len(self.base_url):]  # errors name the path under the base URL either way
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         content = None
@@ -356,6 +373,7 @@ class Transport:
             headers = dict(headers or {}, **{"Content-Type": "application/json"})
         retries = self.retry_policy.retries
         attempt = 0
+        deadline = self.deadline if self.deadline is not None else self._clock() + WAIT_BUDGET
         while True:
             attempt += 1
             self.pacer.wait()
@@ -381,8 +399,19 @@ class Transport:
                 error.details["attempts"] = attempt
                 raise error
             delay = self.retry_policy.delay(attempt, retry_after)
+            if retry_after is not None and self._clock() + delay > deadline:
+                raise self._too_long_to_wait(error, delay)
             self._warn("{0} {1}: {2}; retry {3} of {4} in {5:.1f} s".format(method, path, error.message, attempt, retries, delay))
             self._sleep(delay)
+
+    def _too_long_to_wait(self, error: ApiError, delay: float) -> ApiError:
+        when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=delay)
+        error.message = "{0}; the server asks to wait {1:.0f} s, more than this task has left: run it again after {2}".format(
+            error.message, delay, when.strftime("%Y-%m-%d %H:%M:%S UTC"))
+        error.args = (error.message,)
+        error.retryable = False
+        error.details["retry_after"] = delay
+        return error
 
     @staticmethod
     def _annotate(error: ApiError, response: "httpx.Response", method: str, path: str, idempotent: bool) -> None:

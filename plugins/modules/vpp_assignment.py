@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - assetops.licensing.vpp
   - assetops.licensing.vpp.wait
+  - assetops.licensing.vpp.write
   - assetops.licensing.attributes.state_module
   - assetops.licensing.attributes.actiongroup_vpp
 options:
@@ -251,7 +252,7 @@ diff:
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError
 from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import PRICING_PARAMS, WAIT_OPTIONS, VppModule, adam_id_list
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import PRICING_PARAMS, WRITE_WAIT_OPTIONS, VppModule, adam_id_list
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import assign
 
 TARGETS = ("serial_numbers", "client_user_ids")
@@ -269,7 +270,7 @@ OPTIONS = dict({
     "assignments": {"type": "list", "elements": "dict", "options": GROUP_OPTIONS, "required_one_of": [TARGETS]},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     "wait": {"type": "bool", "default": True},
-}, **WAIT_OPTIONS)
+}, **WRITE_WAIT_OPTIONS)
 
 
 def check_targets(options):

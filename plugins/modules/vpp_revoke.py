@@ -21,6 +21,7 @@ author:
 extends_documentation_fragment:
   - assetops.licensing.vpp
   - assetops.licensing.vpp.wait
+  - assetops.licensing.vpp.write
   - assetops.licensing.attributes.state_module
   - assetops.licensing.attributes.actiongroup_vpp
 options:
@@ -91,14 +92,14 @@ diff:
 """
 
 from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import WAIT_OPTIONS, VppModule
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import WRITE_WAIT_OPTIONS, VppModule
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import revoke
 
 OPTIONS = dict({
     "serial_numbers": id_list(),
     "client_user_ids": id_list(),
     "wait": {"type": "bool", "default": True},
-}, **WAIT_OPTIONS)
+}, **WRITE_WAIT_OPTIONS)
 
 
 def main():

@@ -89,7 +89,7 @@ class Bench:
             "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
             "ANSIBLE_CALLBACKS_ENABLED": "bench_timer",
             "BENCH_TIMER_FILE": str(timer_file),
-            "ANSIBLE_FORKS": "25",
+            "ANSIBLE_FORKS": str(scenario.forks),
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_RETRY_FILES_ENABLED": "0",
             "ANSIBLE_DEPRECATION_WARNINGS": "0",
@@ -116,6 +116,14 @@ class Bench:
         path.write_text(json.dumps(inventory))  # JSON is YAML
         return path
 
+    def per_host_inventory(self, scenario: scenarios.Scenario) -> Path:
+        hosts = {host: {"serial_number": serial} for host, serial in scenario.variables["devices"]}
+        inventory = {"all": {"children": {"devices": {
+            "vars": {"ansible_connection": "local", "ansible_python_interpreter": str(self.wrapper)}, "hosts": hosts}}}}
+        path = self.workdir / "per-host-inventory.yml"
+        path.write_text(json.dumps(inventory))
+        return path
+
     def run(self, scenario: scenarios.Scenario) -> Dict[str, Any]:
         """Run one scenario's playbook and measure it."""
         (self.workdir / "tmp").mkdir(exist_ok=True)
@@ -124,6 +132,10 @@ class Bench:
         if scenario.name == "onboarding":
             inventory = self.onboarding_inventory(scenario)
             command = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / scenario.playbook)]
+        elif scenario.kind == "per_host":
+            inventory = self.per_host_inventory(scenario)
+            vars_file.write_text(json.dumps({key: value for key, value in scenario.variables.items() if key != "devices"}))
+            command = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / scenario.playbook), "-e", "@" + str(vars_file)]
         else:
             inventory = self.localhost_inventory
             vars_file.write_text(json.dumps(scenario.variables))
@@ -139,7 +151,9 @@ class Bench:
             stream.seek(memory_offset)
             processes = [json.loads(line) for line in stream if line.strip()]
         tasks = json.loads(timer_file.read_text()) if timer_file.exists() else []
-        return measure(scenario, done, playbook_seconds, entries, processes, tasks)
+        result = measure(scenario, done, playbook_seconds, entries, processes, tasks)
+        result["rule_breaks"] = len(self.sim.rule_breaks(scenario.location))
+        return result
 
 
 def measure(scenario: scenarios.Scenario, done: subprocess.CompletedProcess, playbook_seconds: float,
@@ -149,7 +163,7 @@ def measure(scenario: scenarios.Scenario, done: subprocess.CompletedProcess, pla
         path = entry["path"].split("/mdm/v2", 1)[-1]
         requests[ENDPOINT_OF.get(path, "other")] = requests.get(ENDPOINT_OF.get(path, "other"), 0) + 1
     measured_tasks = [task for task in tasks if task["end"] is not None and not task["action"].endswith(("debug", "assert"))]
-    if scenario.name == "onboarding":  # the role as a whole: first task start to last task end
+    if scenario.name == "onboarding" or scenario.kind == "per_host":  # first task start to last task end
         task_seconds = max(task["end"] for task in tasks if task["end"]) - min(task["start"] for task in tasks) if tasks else None
     else:
         task_seconds = sum(task["end"] - task["start"] for task in measured_tasks) if measured_tasks else None

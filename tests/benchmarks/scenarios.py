@@ -19,6 +19,7 @@ PAGE_SIZE = 1000
 LATENCY_SECONDS = 0.1
 EVENT_SECONDS = 3.0
 RATE = 15  # maxRequestPerSecond, enforced by the simulator with 429
+APPLE_STATUS_INTERVAL = 30  # Apple: at least 30 s between status queries of a PENDING event; the simulator records breaks
 LIMITS = {"max_assets": 25, "max_serial_numbers": 1000, "max_revoke_serial_numbers": 100}
 ENDPOINTS = ("config", "assets", "assignments", "writes", "status")
 
@@ -37,10 +38,12 @@ class Sizes:
     series: List[int] = field(default_factory=lambda: [25, 50, 100, 2000])
     naive: List[int] = field(default_factory=lambda: [25, 50, 100])
     series_apps: int = 5
+    per_host: int = 100  # devices of the per-host style, one task each
+    per_host_forks: List[int] = field(default_factory=lambda: [10, 25])
 
 
 QUICK = Sizes(devices=200, revoke_devices=100, assets=1000, assignment_sizes=[5000, 10000, 20000], onboarding_hosts=200,
-              series=[10, 20, 40, 200], naive=[10, 20, 40])
+              series=[10, 20, 40, 200], naive=[10, 20, 40], per_host=40)
 FULL = Sizes()
 
 # Onboarding: apps every device gets, and three groups with their own extra apps (share of the hosts).
@@ -76,7 +79,8 @@ class Scenario:
     events: bool  # whether Apple's event time is part of the run
     module: str = ""
     devices: int = 0
-    kind: str = "main"  # main | floor | memory | series | naive
+    kind: str = "main"  # main | floor | memory | series | naive | per_host
+    forks: int = 25
 
     @property
     def bound_requests(self) -> int:
@@ -238,6 +242,21 @@ def build(sizes: Sizes) -> tuple:
             {"config": 0, "assets": 0, "assignments": 0, "writes": math.ceil(count / LIMITS["max_serial_numbers"]), "status": 1},
             chain=2, events=True, module="uri", devices=count, kind="naive"))
 
-    seed = {"settings": {"eventSeconds": EVENT_SECONDS, "pageSize": PAGE_SIZE, "latencyMs": LATENCY_SECONDS * 1000, "rateLimit": True},
+    # the per-host style over the same work as a batched series row: one task per device, at two fork counts
+    for number, forks in enumerate(sizes.per_host_forks):
+        apps = adam_ids(895000001 + number * 100, sizes.series_apps)
+        name = "Per host {0}".format(forks)
+        devices = [("ipad-{0:04d}".format(index), "PH{0}X{1:06d}".format(forks, index)) for index in range(1, sizes.per_host + 1)]
+        locations.append(location(name, 40 + number, [app_rule(895000001 + number * 100, sizes.series_apps, sizes.per_host)], []))
+        writes = write_bound(apps, [serial for _host, serial in devices])
+        scenarios.append(Scenario(
+            "per_host_{0}".format(forks), "per host, forks {0}: {1} apps to {2} devices".format(forks, sizes.series_apps, sizes.per_host),
+            name, "per_host.yml", {"bench_adam_ids": apps, "bench_expect": sizes.series_apps, "devices": devices},
+            # the bound is the batched one: the same work sent as one call
+            {"config": 1, "assets": 1, "assignments": 0, "writes": writes, "status": writes},
+            chain=4, events=True, module="vpp_assignment", devices=sizes.per_host, kind="per_host", forks=forks))
+
+    seed = {"settings": {"eventSeconds": EVENT_SECONDS, "pageSize": PAGE_SIZE, "latencyMs": LATENCY_SECONDS * 1000, "rateLimit": True,
+                         "statusIntervalSeconds": APPLE_STATUS_INTERVAL},
             "vpp": {"locations": locations}}
     return seed, scenarios

@@ -38,7 +38,8 @@ FOREIGN_PREFIX = "SIMX"  # serials the simulator's add_assignments mutation inve
 # Small limits so each run sends several writes side by side; events finish in 0.3 s.
 SETTINGS = {"eventSeconds": 0.3, "limits": {"maxAssets": 1, "maxSerialNumbers": 2, "maxRevokeSerialNumbers": 1,
                                             "maxRevokeClientUserIds": 1, "maxRequestPerSecond": 40}}
-COMMON_ARGS = {"retries": RETRIES, "timeout": TIMEOUT, "poll_interval": 0.5, "wait_timeout": 20}
+# Time scaled down: Apple's 30 s between status looks and 600 s before a resend become 0.5 s and 2 s here.
+COMMON_ARGS = {"retries": RETRIES, "timeout": TIMEOUT, "poll_interval": 0.5, "wait_timeout": 20, "resend_after": 2}
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,13 @@ def _retry_after(operation: str) -> Case:
                 ({"method": "POST", "path": WRITE, "kind": "status", "status": 503, "errorNumber": 9729, "retryAfter": "1"},
                  {"method": "POST", "path": WRITE, "kind": "status", "status": 503, "errorNumber": 9729, "retryAfter": "date+2"}),
                 "converges", min_retry_wait=(503, 0.9))
+
+
+def _internal_error(operation: str) -> Case:
+    return Case(operation, "500/9603 with Apple's error body on the write, Retry-After: 1 (a synchronous failure: nothing was "
+                           "queued, so it is sent again)",
+                ({"method": "POST", "path": WRITE, "kind": "status", "status": 500, "errorNumber": 9603, "retryAfter": "1"},),
+                "converges", min_retry_wait=(500, 0.9))
 
 
 def _lost_unapplied(operation: str) -> Case:
@@ -153,7 +161,7 @@ PARTIAL_CASES = (
          (r"Apple error 9609", r"1 pair\(s\) revoked"), inputs={"client_user_ids": ["user-1", "user-2"]}),
 )
 
-FAULTS = (_storm, _retry_after, _lost_unapplied, _lost_applied, _walk, _pending, _revoked_token)
+FAULTS = (_storm, _retry_after, _internal_error, _lost_unapplied, _lost_applied, _walk, _pending, _revoked_token)
 CASES: List[Case] = [fault(operation) for fault in FAULTS for operation in MODULE_ORDER] + list(PARTIAL_CASES)
 
 
@@ -166,7 +174,8 @@ REPORT = report.Section(
     intro=(__doc__ or "").split("\n\n", 1)[1] + (
         "\nSettings in every case: retries {0}, timeout {1:g} s, poll_interval 0.5 s; maxAssets 1, maxSerialNumbers 2, "
         "maxRevokeSerialNumbers 1, events finish in 0.3 s. Operations: {2}.".format(
-            RETRIES, TIMEOUT, "; ".join(OPERATIONS[name].description for name in MODULE_ORDER))),
+            RETRIES, TIMEOUT, "; ".join(OPERATIONS[name].description for name in MODULE_ORDER))
+        + " resend_after 2 s (Apple's 10 minutes, scaled down like the status interval)."),
     columns=["module", "fault injected", "outcome asserted", "bounds asserted"],
     rows=[[OPERATIONS[case.operation].module.split(".")[-1] + ("" if case.operation == "revoke" else " " + case.operation),
            case.fault, case.outcome_text(CONVERGES), case.bounds.describe()] for case in CASES],

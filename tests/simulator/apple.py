@@ -64,6 +64,12 @@ def _optional_count(key: str, value: Any) -> int | None:
     return value
 
 
+def _optional_seconds(key: str, value: Any) -> float | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+        raise SettingsError(f"{key} must be a number of seconds > 0, or null")
+    return value
+
+
 def _non_negative_count(key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise SettingsError(f"{key} must be an integer >= 0")
@@ -83,6 +89,9 @@ SETTINGS: dict[str, ExtraSetting] = {
     "pageOverlap": (0, _non_negative_count),  # each page after the first repeats the last N records of the page before
     "hideTotalPages": (False, _flag),  # totalPages counts only up to the page asked; nextPageIndex still points on
     "omitUnlimitedAvailableCount": (False, _flag),  # free assets in "assets" come without availableCount
+    # Apple's rule "wait at least 30 seconds between subsequent status queries" while PENDING: a look at an
+    # event sooner than this after a PENDING answer is recorded in the location's ruleBreaks (null: not checked)
+    "statusIntervalSeconds": (None, _optional_seconds),
 }
 
 Handler = Callable[[Request, Location, dict[str, Any]], dict[str, Any]]
@@ -519,7 +528,14 @@ class AppleApi(ApiHalf):
         event = location.events.get(event_id)
         if event is None:
             raise VppError(400, 9708)
-        location.look(event, self.clock())
+        now = self.clock()
+        minimum = self.settings.get("statusIntervalSeconds")
+        if minimum is not None and event.pending_answered_at is not None and now - event.pending_answered_at < minimum:
+            location.rule_breaks.append({"rule": "statusInterval", "eventId": event_id, "seconds": round(now - event.pending_answered_at, 3),
+                                         "minimum": minimum})
+        location.look(event, now)
+        if event.status == "PENDING":
+            event.pending_answered_at = now
         return event.record()
 
     # ------------------------------------------------------------------ writes (validated now, applied later)

@@ -137,6 +137,10 @@ class SimulatorControl:
                 return entry
         raise KeyError(f"no location {location!r} in the simulator")
 
+    def rule_breaks(self, location: str) -> list[dict[str, Any]]:
+        """Apple's written rules the clients of ``location`` broke (see the setting statusIntervalSeconds)."""
+        return self.location_state(location)["ruleBreaks"]
+
     def assignments(self, location: str) -> set[tuple[str, str, str, str]]:
         """{(adamId, pricingParam, "serial"|"user", serialNumber|clientUserId)} after due events are applied."""
         result = set()

@@ -241,6 +241,8 @@ SETTINGS: dict[str, ExtraSetting] = {
     "resellerIgnoredQuery": ([], _query_names),  # query parameters the list does not bind (e.g. filters, Page)
     "resellerListOrder": ("id", _list_order),  # "seed": the list without SortBy comes in seed order, not by Id
     "resellerTotalHits": (None, _total_hits),  # null: the real count; a number: always that; "omit": no TotalHits
+    "resellerListNulls": ([], _field_names),  # Asset fields the list sends as null (the single GET has them)
+    "resellerRefusePageSizeAbove": (None, _optional_positive_int),  # a larger PageSize is a 400, not clamped
 }
 
 
@@ -684,6 +686,9 @@ class ResellerApi(ApiHalf):
         descending = query.int("SortOrder", choices=(0, 1)) == 1
         page = query.int("Page", minimum=1) or 1
         size = query.int("PageSize", minimum=1) or DEFAULT_PAGE_SIZE
+        refuse_above = self.settings.get("resellerRefusePageSizeAbove")
+        if refuse_above is not None and size > refuse_above:
+            raise _bad_request(f"PageSize must be at most {refuse_above}.", PageSize=size)
         size = min(size, self.settings.get("resellerMaxPageSize"))
 
         assets = [asset for asset in self.world.assets.values() if all(check(asset) for check in checks)]
@@ -691,6 +696,8 @@ class ResellerApi(ApiHalf):
             key = _sort_key(SORT_FIELDS[sort_by]) if sort_by is not None else (lambda asset: asset["Id"])
             assets.sort(key=key, reverse=descending)
         items = [copy.deepcopy(asset) for asset in assets[(page - 1) * size:page * size]]
+        for item in items:
+            item.update((name, None) for name in self.settings.get("resellerListNulls") if name in item)
         if self.settings.get("resellerBareArray"):
             return items, 200
         total = self.settings.get("resellerTotalHits")

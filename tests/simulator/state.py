@@ -176,6 +176,7 @@ class Event:
     num_completed: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
     looks_left: int | None = None  # eventPolls: the /status look that finishes it (None: its due time does)
+    pending_answered_at: float | None = None  # when a /status look last answered PENDING (statusIntervalSeconds)
 
     def record(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -226,6 +227,7 @@ class Location:
         self.assigned: Counter[AssetKey] = Counter()
         self.users: dict[str, User] = {}
         self.events: dict[str, Event] = {}
+        self.rule_breaks: list[dict[str, Any]] = []  # Apple's written rules a client broke (statusIntervalSeconds)
         self.client_config: dict[str, Any] = {
             "notificationAuthToken": hashlib.sha256(f"notify-{uid}".encode("utf-8")).hexdigest()[:32],
             "notificationTypes": [],
@@ -538,6 +540,7 @@ class Location:
             "assignments": [self.assignment_record(key) for key in self.assignments],
             "users": [user.record() for user in self.users.values()],
             "events": [{"eventId": event.event_id, **event.record(), "request": _jsonable(event.request)} for event in self.events.values()],
+            "ruleBreaks": list(self.rule_breaks),
         }
 
 

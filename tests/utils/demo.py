@@ -66,7 +66,7 @@ def write_inventory(path: Path) -> int:
         children[group] = {"vars": {"device_onboarding_extra_apps": apps(extra)}, "hosts": hosts}
     inventory = {"all": {"children": {"devices": {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                 "device_onboarding_apps": apps(CORE_APPS), "device_onboarding_poll_interval": 1},
+                 "device_onboarding_apps": apps(CORE_APPS)},  # Apple's default poll_interval, 30 s
         "children": children}}}}
     path.write_text(json.dumps(inventory, indent=1))  # JSON is YAML
     return number
@@ -144,6 +144,7 @@ def main() -> int:
     problems = []
     with tempfile.TemporaryDirectory(prefix="assetops-demo-") as workdir, \
             SimulatorProcess(SEED, event_seconds=0.5, rate_limit=True) as sim:
+        sim.settings(statusIntervalSeconds=30)  # Apple's status rule: the demo checks it is kept (ruleBreaks)
         inventory = Path(workdir) / "inventory.yml"
         devices = write_inventory(inventory)
         print("==> demo: simulator at {0}, location {1!r}; inventory of {2} devices in {3}".format(
@@ -195,6 +196,10 @@ def main() -> int:
         print("    {0}; exit {1}; {2:.1f} s; changed={3}".format(sent, code, seconds, changed))
         if code != 0 or changed != 0 or not sent.endswith(" 0 writes"):
             problems.append("the second run was not idempotent")
+        breaks = sim.rule_breaks(LOCATION)
+        print("    Apple's rules: {0} status look(s) sooner than 30 s after a PENDING answer".format(len(breaks)))
+        if breaks:
+            problems.append("Apple's status rule was broken")
     print("\n==> demo: {0} in {1:.1f} s (simulator stopped)".format(
         "done" if not problems else "FAILED: " + "; ".join(problems), time.monotonic() - started))
     return 1 if problems else 0

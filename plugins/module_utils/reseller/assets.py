@@ -88,7 +88,12 @@ def lookup(client: Any, asset_id: Optional[int], external_order_id: Optional[str
         raise AssetLookupError("{0} assets match {1}: ids {2}; give id, or narrow with external_product_id, external_sku_id "
                                "or product_variant_id".format(len(matching), described, ", ".join(str(i) for i in candidate_ids)),
                                {"candidate_ids": candidate_ids})
-    return matching[0]
+    # The list may leave fields out (Tags, InvoiceProfile, AutoRenewEnabled as null): compare and PUT
+    # only what the single-asset GET shows, so nothing the list omitted is blanked or purged.
+    whole = client.get_asset(matching[0].id)
+    if whole is None:
+        raise AssetLookupError("asset {0} ({1}) was listed but cannot be read by id: run the task again".format(matching[0].id, described))
+    return whole
 
 
 def managed_view(asset: Any, wanted: Dict[str, Any]) -> Dict[str, Any]:

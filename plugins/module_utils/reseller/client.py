@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -20,7 +21,16 @@ if HAS_PYDANTIC:
 TOKEN_PATH = "/api/v1/connect/token"
 ASSETS_PATH = "/api/v1/assets/"
 PAGE_SIZE = 100
+# The official SDK's page size: the fallback when a server refuses ours.
+SDK_PAGE_SIZE = 20
 MAX_PAGES = 10000
+# Answers to a tags write that say the other verb was needed (POST: has tags; PUT: has none).
+OTHER_TAG_VERB_STATUSES = (400, 404, 409)
+
+
+def json_text(error: ApiError) -> str:
+    """An error's message and details as one text, to look for a parameter's name."""
+    return "{0} {1}".format(error.message, json.dumps(error.details, default=str))
 
 
 def reseller_error_parser(response: Any, body: Any) -> Optional[ApiError]:
@@ -95,6 +105,11 @@ class ResellerClient:
                                  .format(error.error_code or "HTTP {0}".format(error.status)))
                 error.args = (error.message,)
             raise
+        fields = {key.lower(): value for key, value in body.items()} if isinstance(body, dict) else {}
+        if fields.get("error") and not fields.get("accesstoken"):
+            detail = fields.get("error_description") or fields.get("errordescription") or fields["error"]
+            raise ApiError("reseller login failed ({0}): check client_id, client_secret, username and password".format(detail),
+                           method="POST", path=TOKEN_PATH, error_code=str(fields["error"]), error_message=str(detail))
         return parse_answer(TokenResponse, body, "the reseller login answer").access_token
 
     def _token(self) -> str:
@@ -125,23 +140,38 @@ class ResellerClient:
     # -- assets --------------------------------------------------------------------------------
 
     def list_assets(self, filters: Sequence[Tuple[str, Any]]) -> List[Any]:
-        """Every asset matching the filters, from page 1 on.
+        """Every asset matching the filters, from page 1 on, each once (by Id).
 
         With TotalHits, until that many are read. A bare array has no total and the server may cap
         PageSize below ours, so there a page ends the walk only when it is empty or shorter than an
-        earlier page (one extra request when the first page is short and also the last).
+        earlier page (one extra request when the first page is short and also the last). A server
+        that refuses our PageSize (400) is asked again with the SDK's 20. Pages that overlap (data
+        changed between two reads) count each asset once.
         """
-        assets: List[Any] = []
+        assets: Dict[int, Any] = {}
         largest_page = 0
-        for page in range(1, MAX_PAGES + 1):
-            params = list(filters) + [("Page", page), ("PageSize", PAGE_SIZE)]
-            raw_items, total = split_asset_list(self.request("GET", ASSETS_PATH, params=params))
-            assets.extend(self._remember(raw) for raw in raw_items)
+        page_size = PAGE_SIZE
+        page = 1
+        while page <= MAX_PAGES:
+            params = list(filters) + [("Page", page), ("PageSize", page_size)]
+            try:
+                body = self.request("GET", ASSETS_PATH, params=params)
+            except ApiError as error:
+                if error.status != 400 or page_size == SDK_PAGE_SIZE or "pagesize" not in json_text(error).lower():
+                    raise
+                self.warn("the reseller API refused PageSize {0}; reading pages of {1}".format(page_size, SDK_PAGE_SIZE))
+                page_size, page, largest_page = SDK_PAGE_SIZE, 1, 0
+                continue
+            raw_items, total = split_asset_list(body)
+            for raw in raw_items:
+                asset = self._remember(raw)
+                assets.setdefault(asset.id, asset)
             if not raw_items or (total is not None and len(assets) >= total):
-                return assets
+                return list(assets.values())
             if total is None and len(raw_items) < largest_page:
-                return assets
+                return list(assets.values())
             largest_page = max(largest_page, len(raw_items))
+            page += 1
         raise ApiError("the reseller API kept returning full pages for {0} pages; refusing to read on".format(MAX_PAGES), path=ASSETS_PATH)
 
     def _remember(self, raw: Dict[str, Any]) -> Any:
@@ -156,21 +186,35 @@ class ResellerClient:
         return copy.deepcopy(self._sent[asset_id])
 
     def get_asset(self, asset_id: int) -> Optional[Any]:
-        """The asset, or None when the API does not know the id."""
+        """The asset, or None when the API does not know the id (404, or an empty answer)."""
         try:
-            return self._remember(self.request("GET", "{0}{1}".format(ASSETS_PATH, asset_id)) or {})
+            body = self.request("GET", "{0}{1}".format(ASSETS_PATH, asset_id))
         except ApiError as error:
             if error.status == 404:
                 return None
             raise
+        if not body:  # 204, or 200 with nothing: the platform has no such asset for this login
+            return None
+        return self._remember(body)
 
     def put_asset(self, asset_id: int, body: Dict[str, Any]) -> None:
         self.request("PUT", "{0}{1}".format(ASSETS_PATH, asset_id), json=body)
 
     def write_tags(self, asset_id: int, tags: Dict[str, Optional[str]], asset_has_tags: bool) -> None:
-        """POST when the asset has no tags yet, PUT when it has; the five fields are replaced together."""
+        """POST when the asset has no tags yet, PUT when it has; the five fields are replaced together.
+
+        When the answer says the other verb was needed (the asset's tags changed since it was read,
+        or the server disagrees), the other verb is used once. A POST is never sent twice.
+        """
         body = AssetTags(asset_id=asset_id, **tags).model_dump(by_alias=True)
-        self.request("PUT" if asset_has_tags else "POST", "{0}{1}/tags".format(ASSETS_PATH, asset_id), json=body)
+        path = "{0}{1}/tags".format(ASSETS_PATH, asset_id)
+        verb, other = ("PUT", "POST") if asset_has_tags else ("POST", "PUT")
+        try:
+            self.request(verb, path, json=body)
+        except ApiError as error:
+            if error.status not in OTHER_TAG_VERB_STATUSES:
+                raise
+            self.request(other, path, json=body)
 
     def delete_tags(self, asset_id: int) -> None:
         self.request("DELETE", "{0}{1}/tags".format(ASSETS_PATH, asset_id))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from typing import Any, Callable, Dict, Optional
+from urllib.parse import urlsplit
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import WriteBlockedError
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, RequestPacer, Transport, parse_answer
@@ -29,18 +30,35 @@ if HAS_PYDANTIC:
 # up by 0.12 s on the way before Apple's one-second window sees one too many (a 429).
 PACING_SAFETY = 1.12
 
+# Apple: the URLs in /service/config are dynamic, never hard-code them. Each documented path used
+# below names its entry there; the documented path stays the fallback when the entry is missing or
+# points at another host than api_url (the token never goes to a host the user did not configure).
+ENDPOINT_NAMES = {
+    "/client/config": "clientConfig", "/assets": "getAssets", "/assignments": "getAssignments",
+    "/assets/associate": "associateAssets", "/assets/disassociate": "disassociateAssets", "/assets/revoke": "revokeAssets",
+    "/status": "eventStatus", "/users": "getUsers", "/users/create": "createUsers", "/users/update": "updateUsers",
+    "/users/retire": "retireUsers",
+}
+
+
+def same_origin(url: str, other: str) -> bool:
+    first, second = urlsplit(url), urlsplit(other)
+    return (first.scheme, first.hostname, first.port) == (second.scheme, second.hostname, second.port)
+
 
 class VppClient:
     """One location (one sToken) of Apple's App and Book Management API.
 
     ``sleep`` and ``clock`` are the run's time: the waits for events and for lost writes use them,
-    so tests inject a fake clock here once.
+    so tests inject a fake clock here once. ``shared_pace`` (a SharedPace) paces this location
+    together with every other module process of the controller.
     """
 
     def __init__(self, token: SToken, api_url: str, timeout: float = 30.0, validate_certs: bool = True,
                  ca_path: Optional[str] = None, retries: int = 8, warn: Optional[Callable[[str], None]] = None,
                  read_only: bool = True, limits_cache: Optional[LimitsCache] = None, httpx_transport: Any = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+                 shared_pace: Any = None):
         self.api_url = api_url.rstrip("/")
         self.sleep = sleep
         self.clock = clock
@@ -50,11 +68,12 @@ class VppClient:
         self.transport = Transport(
             self.api_url, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path, retries=retries,
             error_parser=apple_error_parser, warn=self.warn,
-            pacer=RequestPacer(DEFAULT_LIMITS["max_request_per_second"], sleep=sleep, safety=PACING_SAFETY),
-            sleep=sleep, httpx_transport=httpx_transport,
+            pacer=RequestPacer(DEFAULT_LIMITS["max_request_per_second"], sleep=sleep, safety=PACING_SAFETY, shared=shared_pace),
+            sleep=sleep, httpx_transport=httpx_transport, clock=clock,
         )
         self._limits_cache = limits_cache or LimitsCache(self.api_url)
         self._limits: Optional[ServiceLimits] = None
+        self._urls: Dict[str, Any] = {}
         self._limits_lock = threading.Lock()
         self._in_flight = threading.BoundedSemaphore(plan.MAX_PARALLEL_REQUESTS)
 
@@ -73,12 +92,19 @@ class VppClient:
                 cached = None if refresh else self._limits_cache.load()
                 if cached is None:
                     config = parse_answer(ServiceConfig, self.transport.request("GET", "/service/config"), "Apple's /service/config answer")
-                    self._limits = config.limits
-                    self._limits_cache.save(self._limits.model_dump(by_alias=True, exclude_none=True))
+                    self._limits, self._urls = config.limits, config.urls
+                    self._limits_cache.save(self._limits.model_dump(by_alias=True, exclude_none=True), self._urls)
                 else:
-                    self._limits = ServiceLimits.model_validate(cached)
+                    self._limits, self._urls = ServiceLimits.model_validate(cached), self._limits_cache.load_urls()
                 self.transport.pacer.set_rate(self._limits.max_request_per_second or DEFAULT_LIMITS["max_request_per_second"])
             return self._limits
+
+    def url_for(self, path: str) -> str:
+        """Where to send a request for a documented path: the service config's URL for it when it is on api_url's host."""
+        url = self._urls.get(ENDPOINT_NAMES.get(path, ""))
+        if isinstance(url, str) and same_origin(url, self.api_url):
+            return url
+        return path
 
     def _auth_headers(self) -> Dict[str, str]:
         return {"Authorization": "Bearer " + self._token.value}
@@ -87,7 +113,7 @@ class VppClient:
         """An authenticated GET, paced by the location's limit and at most five in flight."""
         self.limits()  # the pacing rate must be known before the first authenticated request
         with self._in_flight:
-            return self.transport.request("GET", path, params=params, headers=self._auth_headers())
+            return self.transport.request("GET", self.url_for(path), params=params, headers=self._auth_headers())
 
     def post(self, path: str, body: Dict[str, Any]) -> Any:
         """The one funnel for writes. A read-only client refuses, so check mode can never write."""
@@ -95,7 +121,7 @@ class VppClient:
             raise WriteBlockedError("write to {0} attempted through a read-only client".format(path))
         self.limits()
         with self._in_flight:
-            return self.transport.request("POST", path, json=body, headers=self._auth_headers())
+            return self.transport.request("POST", self.url_for(path), json=body, headers=self._auth_headers())
 
     def submit(self, path: str, body: Dict[str, Any]) -> str:
         """Send one asynchronous write and return Apple's event id."""

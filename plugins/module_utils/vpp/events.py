@@ -18,9 +18,8 @@ if HAS_PYDANTIC:
 PENDING = "PENDING"
 UNKNOWN_EVENT = 9708
 EVENT_TYPES = {"/assets/associate": "ASSOCIATE", "/assets/disassociate": "DISASSOCIATE", "/assets/revoke": "REVOKE"}
-# First status look this long after submitting; each later pause as long as the time waited so far.
-# A look before the event can have finished is a request spent for nothing: looking first at 3 s rather
-# than 1.5 s saves one on every event that takes longer than 1.5 s and costs at most 1.5 s on shorter ones.
+# First status look this long after submitting: most small events are done by then, and a look
+# before that is a request spent for nothing. Later looks at a PENDING event follow poll_interval.
 FIRST_STATUS_LOOK_SECONDS = 3.0
 
 
@@ -45,30 +44,42 @@ def event_statuses(client: Any, event_ids: Sequence[str]) -> Dict[str, "EventSta
 def wait_for_events(client: Any, event_ids: Sequence[str], wait_timeout: float, poll_interval: float) -> Dict[str, "EventStatus"]:
     """Poll until every event has finished or ``wait_timeout`` seconds (from now) have passed.
 
-    Looks come about 3, 6, 12, 24 ... seconds after the start (each pause as long as the time
-    already waited, at most ``poll_interval``), so a look at an event longer than 3 s is never
-    later than twice its duration. While events are pending only the last one is asked (a
-    sentinel: the others were submitted before it); once it has finished, the others are asked
-    at once. Every event is asked at least once. Returns the last status of each; those still
-    PENDING timed out.
+    Apple: "While the returned eventStatus is PENDING, wait at least 30 seconds between subsequent
+    status queries." So the first look comes about 3 s after the start (short events are done by
+    then), and after that no event is asked again sooner than ``poll_interval`` after its last
+    answer, not even at the deadline. While events are pending only the last one is asked (a
+    sentinel: the others were submitted before it); once it has finished, the others are asked at
+    once (never asked before, they may be). Every event is asked at least once. Returns the last
+    status of each; those still PENDING timed out.
     """
     clock = client.clock
     started = clock()
     deadline = started + wait_timeout
-    pause = min(FIRST_STATUS_LOOK_SECONDS, poll_interval)
     statuses: Dict[str, Any] = {}
-    pending = list(event_ids)
-    while pending:
-        client.sleep(max(0.0, min(pause, deadline - clock())))
-        final = clock() >= deadline
-        asked = pending if final else pending[-1:]
+    answered: Dict[str, float] = {}  # event id -> when its last answer came
+
+    def look(asked: List[str]) -> None:
         statuses.update(event_statuses(client, asked))
+        now = clock()
+        answered.update((event_id, now) for event_id in asked)
+
+    pending = list(event_ids)
+    next_look = started + min(FIRST_STATUS_LOOK_SECONDS, poll_interval)
+    while pending:
+        client.sleep(max(0.0, min(next_look, deadline) - clock()))
+        final = clock() >= deadline
+        due = [event_id for event_id in pending if event_id not in answered or clock() - answered[event_id] >= poll_interval]
+        asked = due if final else pending[-1:]
+        if asked:
+            look(asked)
         if not final and statuses[asked[0]].event_status != PENDING and len(pending) > 1:
-            statuses.update(event_statuses(client, pending[:-1]))
+            look(pending[:-1])
         pending = [event_id for event_id in pending if event_id not in statuses or statuses[event_id].event_status == PENDING]
         if not pending or final:
             break
-        pause = min(max(clock() - started, FIRST_STATUS_LOOK_SECONDS), poll_interval)
+        next_look = clock() + poll_interval
+        if next_look > deadline and all(event_id in answered for event_id in pending):
+            break  # no event may be asked again before the deadline: waiting longer cannot tell more
     return statuses
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: assetops.licensing contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Apple's limits from /service/config: the documented defaults and a five-minute cache on the controller."""
+"""Apple's limits and endpoint URLs from /service/config: the documented defaults and a five-minute cache on the controller."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import os
 import tempfile
 import time
 from typing import Any, Callable, Dict, Optional
+
+from ansible_collections.assetops.licensing.plugins.module_utils.shared_pace import cache_directory
 
 # Apple's documented values, used when /service/config leaves a limit out.
 DEFAULT_LIMITS = {
@@ -36,8 +38,7 @@ class LimitsCache:
 
     def __init__(self, api_url: str, directory: Optional[str] = None, ttl: float = LIMITS_TTL_SECONDS,
                  clock: Callable[[], float] = time.time):
-        base = directory or os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        self.directory = os.path.join(base, "assetops.licensing")
+        self.directory = os.path.join(directory, "assetops.licensing") if directory else cache_directory()
         digest = hashlib.sha256(api_url.encode("utf-8")).hexdigest()[:16]
         self.path = os.path.join(self.directory, "vpp-service-config-{0}.json".format(digest))
         self.api_url = api_url
@@ -45,6 +46,17 @@ class LimitsCache:
         self._clock = clock
 
     def load(self) -> Optional[Dict[str, Any]]:
+        """The cached limits, or None when there are none younger than the TTL."""
+        cached = self._read()
+        return cached["limits"] if cached else None
+
+    def load_urls(self) -> Dict[str, Any]:
+        """The endpoint URLs cached with the limits (empty when none)."""
+        cached = self._read()
+        urls = cached.get("urls") if cached else None
+        return urls if isinstance(urls, dict) else {}
+
+    def _read(self) -> Optional[Dict[str, Any]]:
         try:
             with open(self.path, "r", encoding="utf-8") as handle:
                 cached = json.load(handle)
@@ -55,14 +67,14 @@ class LimitsCache:
         age = self._clock() - float(cached.get("fetched_at", 0))
         if age < 0 or age > self.ttl or not isinstance(cached.get("limits"), dict):
             return None
-        return cached["limits"]
+        return cached
 
-    def save(self, limits: Dict[str, Any]) -> None:
+    def save(self, limits: Dict[str, Any], urls: Optional[Dict[str, Any]] = None) -> None:
         try:
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".limits-")  # created 0600
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump({"api_url": self.api_url, "fetched_at": self._clock(), "limits": limits}, stream)
+                json.dump({"api_url": self.api_url, "fetched_at": self._clock(), "limits": limits, "urls": urls or {}}, stream)
             os.replace(temporary, self.path)
         except OSError:
             pass

@@ -10,10 +10,10 @@ anything here is used.
 from __future__ import annotations
 
 import traceback
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 try:
-    from pydantic import BaseModel, ConfigDict, Field
+    from pydantic import BaseModel, ConfigDict, Field, model_validator
     from pydantic.alias_generators import to_camel
 except ImportError:
     HAS_PYDANTIC = False
@@ -31,6 +31,14 @@ if HAS_PYDANTIC:
 
         model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", coerce_numbers_to_str=True)
 
+        @model_validator(mode="before")
+        @classmethod
+        def _null_is_absent(cls, data: Any) -> Any:
+            # Apple may send an explicit null for an optional list or object (failures, errorInfo, mdmInfo).
+            if isinstance(data, dict):
+                return {key: value for key, value in data.items() if value is not None}
+            return data
+
     class ServiceLimits(AppleModel):
         max_assets: Optional[int] = None
         max_serial_numbers: Optional[int] = None
@@ -42,6 +50,7 @@ if HAS_PYDANTIC:
 
     class ServiceConfig(AppleModel):
         limits: ServiceLimits = Field(default_factory=ServiceLimits)
+        urls: Dict[str, Any] = Field(default_factory=dict)
 
     class Asset(AppleModel):
         adam_id: str

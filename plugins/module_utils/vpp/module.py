@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from typing import Any, Dict, List, Optional
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
 
@@ -27,6 +28,9 @@ from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models impo
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import check_expiry, parse_stoken
 
 DEFAULT_API_URL = "https://vpp.itunes.apple.com/mdm/v2"
+APPLE_HOST = urlsplit(DEFAULT_API_URL).hostname
+# Apple: "wait at least 30 seconds between subsequent status queries" of a PENDING event.
+APPLE_POLL_SECONDS = 30.0
 PRICING_PARAMS = ["STDQ", "PLUS"]
 
 
@@ -64,6 +68,10 @@ WAIT_OPTIONS: Dict[str, Dict[str, Any]] = {
 }
 
 
+# The write modules also wait for writes whose answer was lost (doc fragment assetops.licensing.vpp.write).
+WRITE_WAIT_OPTIONS: Dict[str, Dict[str, Any]] = dict(WAIT_OPTIONS, resend_after={"type": "float", "default": 600.0, "clean": positive_seconds})
+
+
 class VppModule(CollectionModule):
     """A module of Apple's App and Book Management API."""
 
@@ -93,11 +101,19 @@ class VppModule(CollectionModule):
         self.hide(content)
         return content
 
+    def check_poll_interval(self) -> None:
+        poll_interval = self.params.get("poll_interval")
+        if poll_interval is not None and poll_interval < APPLE_POLL_SECONDS and urlsplit(self.params["api_url"]).hostname == APPLE_HOST:
+            self.warn("poll_interval {0:g} s is shorter than the {1:g} s Apple asks for between status queries of a pending "
+                      "event; values below {1:g} are meant for test servers".format(poll_interval, APPLE_POLL_SECONDS))
+
     def build_client(self, read_only: bool) -> Any:
         """Check the TLS options and the token, and build the client; nothing is sent yet."""
         from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import VppClient
+        from ansible_collections.assetops.licensing.plugins.module_utils.shared_pace import SharedPace
 
         self.check_tls()
+        self.check_poll_interval()
         stoken = parse_stoken(self.resolve_token())
         self.hide(stoken.value, stoken.inner_token)
         warning = check_expiry(stoken)
@@ -106,4 +122,5 @@ class VppModule(CollectionModule):
         return VppClient(
             stoken, api_url=self.params["api_url"], timeout=self.params["timeout"], validate_certs=self.params["validate_certs"],
             ca_path=self.params["ca_path"], retries=self.params["retries"], warn=self.warn, read_only=read_only,
+            shared_pace=SharedPace(self.params["api_url"], stoken.value),
         )

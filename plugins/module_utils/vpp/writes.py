@@ -19,6 +19,7 @@ from ansible_collections.assetops.licensing.plugins.module_utils.errors import R
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.events import (
+    FIRST_STATUS_LOOK_SECONDS,
     PENDING,
     batch_failure,
     event_record,
@@ -36,8 +37,6 @@ ASSOCIATE, DISASSOCIATE, REVOKE = "/assets/associate", "/assets/disassociate", "
 OVER_LIMIT_ERRORS = frozenset((9700, 9701, 9702))
 # After one of these nothing more is sent: every further request would fail the same way.
 STOP_ERRORS = frozenset((9601, 9621, 9622, 9625, 9634, 9722))
-# How long a write whose outcome is unknown is given to show up before it may be sent again.
-RECONCILE_GRACE_SECONDS = 3.0
 _NOT_SENT = "not sent"
 
 
@@ -74,6 +73,7 @@ class Sent(NamedTuple):
     submitted: List[Tuple[plan.Batch, str]]  # (batch, Apple's event id)
     unknown: List[plan.Batch]  # the answer was lost: Apple may or may not have taken them
     started: Optional[float]  # the run's clock when the first request went out
+    unknown_at: float  # the run's clock after the last lost answer
 
 
 # -- what differs between (dis)associate and revoke ------------------------------------------------
@@ -210,7 +210,7 @@ def send(client: Any, operation: Any, items: Sequence[Any], rechunk: bool = True
     reason = stop_error.message if stop_error is not None else "an earlier error"
     progress += Progress(not_sent=len(skipped),
                          failures=[batch_failure(None, "not sent after: {0}".format(reason), None, batch) for batch in skipped])
-    return Sent(progress, submitted, unknown, started)
+    return Sent(progress, submitted, unknown, started, client.clock())
 
 
 def follow(client: Any, operation: Any, submitted: Sequence[Tuple[plan.Batch, str]], deadline: float, options: Any) -> Progress:
@@ -238,32 +238,37 @@ def follow(client: Any, operation: Any, submitted: Sequence[Tuple[plan.Batch, st
     return progress
 
 
-def reconcile(client: Any, operation: Any, pairs: Set[Assignment], deadline: float, options: Any, stop_error: Optional[ApiError]) -> Progress:
+def reconcile(client: Any, operation: Any, pairs: Set[Assignment], sent_at: float, deadline: float, options: Any,
+              stop_error: Optional[ApiError]) -> Progress:
     """Pairs whose request's answer was lost: look at what Apple holds, never resend blindly.
 
-    Pairs already in the wanted state are done. With wait, the rest is re-read with back-off for
-    a grace period (a lost event may still be running), then sent once more. When the grace
-    period does not fit before the deadline, or wait is off, they are reported as unknown
-    rather than risking a second send.
+    Apple may still be processing the lost request, so the pairs are read back (first after about
+    3 s, then no more often than ``poll_interval``, like status queries). Pairs that reach the
+    wanted state are done. Those still missing ``resend_after`` seconds after the send are sent once
+    more, if that moment comes before the deadline (Apple: retry a request still pending after ten
+    minutes). Otherwise, or without wait, they are reported as "outcome unknown: not resent".
     """
-    grace_end = client.clock() + max(options.poll_interval, RECONCILE_GRACE_SECONDS)
-    may_resend = options.wait and grace_end <= deadline
-    pause = min(1.5, options.poll_interval)
+    resend_at = sent_at + options.resend_after
+    may_resend = options.wait and stop_error is None and resend_at < deadline  # with time left to follow the resend
+    next_look = sent_at + min(FIRST_STATUS_LOOK_SECONDS, options.poll_interval)
     while True:
+        if options.wait:
+            client.sleep(max(0.0, min(next_look, resend_at if may_resend else deadline) - client.clock()))
         held = operation.read_held(client, pairs)
         outstanding = {pair for pair in pairs if (pair in held) != operation.wanted_held}
-        if not outstanding or not may_resend or client.clock() >= grace_end:
+        now = client.clock()
+        if not outstanding or not options.wait or now >= (resend_at if may_resend else deadline):
             break
-        client.sleep(min(pause, max(0.0, grace_end - client.clock())))
-        pause = min(pause * 2, options.poll_interval)
+        next_look = now + options.poll_interval
     progress = Progress(done=pairs - outstanding)
-    if outstanding and may_resend and stop_error is None:
+    if outstanding and may_resend:
         again = send(client, operation, operation.items_for(outstanding))
         progress += again.progress + follow(client, operation, again.submitted, deadline, options)
         outstanding = {pair for batch in again.unknown for pair in operation.pairs_of(batch)}
     if outstanding:
         progress.failures.append(pairs_failure(
-            None, "outcome unknown: the connection failed while sending; run the task again to reconcile", None, outstanding))
+            None, "outcome unknown: not resent (the answer to the request was lost and Apple may still be processing it); "
+                  "run the task again after resend_after to finish", None, outstanding))
     return progress
 
 
@@ -275,12 +280,13 @@ def execute(client: Any, operation: Any, items: Sequence[Any], options: Any) -> 
     """
     sent = send(client, operation, items)
     deadline = (sent.started if sent.started is not None else client.clock()) + options.wait_timeout
+    client.transport.deadline = deadline  # a Retry-After longer than the task has left fails, saying when to retry
     progress = sent.progress
     try:
         progress += follow(client, operation, sent.submitted, deadline, options)
         if sent.unknown:
             lost = {pair for batch in sent.unknown for pair in operation.pairs_of(batch)}
-            progress += reconcile(client, operation, lost, deadline, options, progress.stop_error)
+            progress += reconcile(client, operation, lost, sent.unknown_at, deadline, options, progress.stop_error)
     except ApiError as error:
         if not progress.events:
             raise

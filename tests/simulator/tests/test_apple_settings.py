@@ -3,6 +3,8 @@ that ignore filters, repeat records or hide totalPages, free assets without avai
 bought or removed during a walk. In-process (TestClient)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.simulator.tests.helpers import asset_of, state_of
@@ -54,8 +56,25 @@ def test_event_polls_are_read_when_the_write_comes(vpp, client) -> None:
     assert vpp.get("/status", eventId=slow).json()["eventStatus"] == "COMPLETE"
 
 
+def test_a_status_query_too_soon_after_a_pending_answer_is_a_rule_break(vpp, client) -> None:
+    settings(client, eventPolls=3, eventSeconds=0, statusIntervalSeconds=0.2)
+    event = vpp.submit("/assets/associate", {"assets": [KEYNOTE], "serialNumbers": ["P9"]})
+    assert vpp.get("/status", eventId=event).json()["eventStatus"] == "PENDING"  # the first look is never too soon
+    assert vpp.get("/status", eventId=event).json()["eventStatus"] == "PENDING"  # at once: too soon
+    breaks = state_of(client)["ruleBreaks"]
+    assert [(item["rule"], item["eventId"], item["minimum"]) for item in breaks] == [("statusInterval", event, 0.2)]
+    assert breaks[0]["seconds"] < 0.2
+    time.sleep(0.25)
+    assert vpp.get("/status", eventId=event).json()["eventStatus"] == "COMPLETE"  # after the interval: fine
+    assert vpp.get("/status", eventId=event).json()["eventStatus"] == "COMPLETE"  # a finished event may be asked any time
+    assert len(state_of(client)["ruleBreaks"]) == 1
+    settings(client, statusIntervalSeconds=None)
+    assert len(state_of(client)["ruleBreaks"]) == 1
+
+
 @pytest.mark.parametrize("bad", [{"eventPolls": 0}, {"eventPolls": True}, {"pageOverlap": -1}, {"ignoreFilters": "yes"},
-                                 {"hideTotalPages": 1}, {"omitUnlimitedAvailableCount": None}])
+                                 {"hideTotalPages": 1}, {"omitUnlimitedAvailableCount": None}, {"statusIntervalSeconds": 0},
+                                 {"statusIntervalSeconds": "30"}])
 def test_settings_are_checked(client, bad) -> None:
     assert client.post("/_sim/settings", json=bad).status_code == 400
 

@@ -430,6 +430,23 @@ def test_total_hits_overstated_or_omitted(client, api) -> None:
         assert client.post("/_sim/settings", json={"resellerTotalHits": bad}).status_code == 400
 
 
+def test_list_sends_some_fields_as_null_the_single_get_does_not(client, api) -> None:
+    settings(client, resellerListNulls=["Tags", "InvoiceProfile", "AutoRenewEnabled"])
+    listed = next(item for item in api.list(ExternalOrderId="ORD-1001-A")["Items"] if item["Id"] == SINGLE_ORDER_ASSET)
+    whole = api.asset(SINGLE_ORDER_ASSET)
+    assert listed["Tags"] is None and listed["InvoiceProfile"] is None and listed["AutoRenewEnabled"] is None
+    assert whole["Tags"] is not None and whole["Name"] == listed["Name"]
+    assert client.post("/_sim/settings", json={"resellerListNulls": "Tags"}).status_code == 400
+
+
+def test_a_page_size_above_the_limit_is_refused_not_clamped(client, api) -> None:
+    settings(client, resellerRefusePageSizeAbove=50)
+    refused = client.get(ASSETS, params={"PageSize": 100}, headers=api.headers)
+    assert refused.status_code == 400 and refused.json()["Parameters"] == {"PageSize": "100"}
+    assert len(api.list(PageSize=50)["Items"]) == 31
+    assert len(api.list(PageSize=20)["Items"]) == 20
+
+
 def test_tag_writes_ignored(client, api) -> None:
     settings(client, resellerIgnoredFields=["Tags"])
     tags_path = f"{ASSETS}{UNTAGGED_NO_PROFILE}/tags"

@@ -135,10 +135,25 @@ def test_lookup_by_order_without_match_says_assets_come_from_orders(build, resel
 
 def test_lookup_by_order_sends_order_customer_and_every_state(build, reseller):
     sim = reseller(order_assets())
-    lookup(build(sim, read_only=True), None, "ORD-2", 501, NO_NARROWING)
-    (request,) = entries(sim, "GET")
+    found = lookup(build(sim, read_only=True), None, "ORD-2", 501, NO_NARROWING)
+    request, whole = entries(sim, "GET")
     assert param(request, "Status") == ["15"] and param(request, "ResellerCustomerId") == ["501"]
     assert param(request, "ExternalOrderIds") == ["ORD-2"]
+    assert found.id == 30 and whole["path"] == ASSETS_PATH + "30"  # then read whole, by id
+
+
+def test_an_asset_found_by_the_list_is_compared_and_put_as_the_single_get_shows_it(build, reseller):
+    record = dict(TAGGED, ExternalOrderId="ORD-7", ResellerCustomerId=501, InvoiceProfile={"Id": 12, "Name": "Second profile"})
+    sim = reseller([record], resellerListNulls=["Tags", "InvoiceProfile", "AutoRenewEnabled"])
+    client = build(sim)
+    current = lookup(client, None, "ORD-7", 501, NO_NARROWING)
+    result = update_asset(client, current, name="Renamed", tags={"project": "P"}, auto_renew_enabled=True)
+    held = sim.reseller_asset(7)
+    assert held["InvoiceProfile"]["Id"] == 12 and held["AutoRenewEnabled"] is True  # the PUT blanked nothing
+    assert held["Tags"] == tags(7, CostCenter="CC", Project="P", Owner="O")  # purge_tags false kept the unlisted tags
+    assert result["diff"]["before"] == {"name": "Seven", "auto_renew_enabled": True, "tags": dict(NO_TAGS, cost_center="CC", owner="O")}
+    (put_asset,) = [entry for entry in asset_writes(sim) if entry["path"] == ASSETS_PATH + "7"]
+    assert put_asset["body"]["InvoiceProfile"] == {"Id": 12, "Name": "Second profile"}
 
 
 def test_several_matches_are_listed(build, reseller):
@@ -334,6 +349,27 @@ def test_tags_are_posted_when_the_asset_has_none(build, reseller):
     assert post["body"] == {"AssetId": 7, "CostCenter": None, "Department": None, "Project": None, "Custom": None, "Owner": "me"}
     assert result["changed"] is True and result["asset"]["tags"] == dict(NO_TAGS, owner="me")
     assert result["diff"] == {"before": {"tags": None}, "after": {"tags": dict(NO_TAGS, owner="me")}}
+
+
+@pytest.mark.parametrize("server_tags, client_thinks, first, then", [
+    (tags(7, Owner="someone"), False, ("POST", 409), "PUT"),  # tags appeared since the read: POST is refused, PUT once
+    (None, True, ("PUT", 404), "POST"),  # tags were deleted since the read: PUT finds none, POST once
+])
+def test_tags_use_the_other_verb_once_when_the_answer_says_so(build, reseller, server_tags, client_thinks, first, then):
+    sim = reseller([dict(TAGGED, Tags=server_tags)])
+    wanted = dict(NO_TAGS, owner="me")
+    build(sim).write_tags(7, wanted, asset_has_tags=client_thinks)
+    writes = asset_writes(sim)
+    assert [(entry["method"], entry["status"]) for entry in writes] == [first, (then, 200)]
+    assert sim.reseller_asset(7)["Tags"] == tags(7, Owner="me")
+
+
+def test_a_tags_post_is_never_sent_twice(build, reseller):
+    sim = reseller([dict(TAGGED, Tags=None)])
+    sim.add_faults({"method": "POST", "path": ASSETS_PATH + "7/tags", "kind": "status", "status": 400, "count": 2})
+    with pytest.raises(ApiError):
+        build(sim).write_tags(7, dict(NO_TAGS, owner="me"), asset_has_tags=False)
+    assert [(entry["method"], entry["status"]) for entry in asset_writes(sim)] == [("POST", 400), ("PUT", 404)]
 
 
 def test_purging_every_tag_deletes_them(build, reseller):

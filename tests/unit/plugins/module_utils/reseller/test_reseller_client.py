@@ -19,9 +19,11 @@ from reseller_helpers import (
     asset,
     asset_writes,
     auth,
+    dumps,
     entries,
     loads,
     logins,
+    param,
     sent,
     tags,
 )
@@ -216,16 +218,55 @@ def test_a_throttled_login_is_retried(build, reseller):
 
 def test_the_platform_error_body_is_reported(build, reseller):
     sim = reseller(many(1))
-    body = {"ErrorCode": "InvalidFilter", "Message": "PageSize is too large", "Parameters": {"PageSize": "1000"},
-            "ObjectErrors": [{"Field": "PageSize"}]}
+    body = {"ErrorCode": "InvalidFilter", "Message": "Search is too long", "Parameters": {"Search": "x" * 10},
+            "ObjectErrors": [{"Field": "Search"}]}
     fault(sim, "GET", ASSETS_PATH + "*", status=400, body=body)
     with pytest.raises(ApiError) as caught:
         build(sim).list_assets([])
     failure = caught.value
-    assert failure.status == 400 and failure.error_code == "InvalidFilter" and failure.error_message == "PageSize is too large"
-    assert failure.message == "reseller API answered HTTP 400: PageSize is too large (InvalidFilter)"
-    assert failure.details == {"parameters": {"PageSize": "1000"}, "objecterrors": [{"Field": "PageSize"}]}
+    assert failure.status == 400 and failure.error_code == "InvalidFilter" and failure.error_message == "Search is too long"
+    assert failure.message == "reseller API answered HTTP 400: Search is too long (InvalidFilter)"
+    assert failure.details == {"parameters": {"Search": "x" * 10}, "objecterrors": [{"Field": "Search"}]}
     assert failure.to_dict()["method"] == "GET" and failure.to_dict()["path"] == ASSETS_PATH
+
+
+def test_a_refused_page_size_falls_back_to_the_sdks_20(build, reseller):
+    sim = reseller(many(45), resellerRefusePageSizeAbove=20)
+    warnings = []
+    assets = build(sim, warnings=warnings).list_assets([])
+    assert sorted(item.id for item in assets) == [1000 + number for number in range(45)]
+    sizes = [(param(entry, "PageSize"), entry["status"]) for entry in entries(sim, "GET")]
+    assert sizes == [(["100"], 400), (["20"], 200), (["20"], 200), (["20"], 200)]
+    assert warnings == ["the reseller API refused PageSize 100; reading pages of 20"]
+
+
+def test_overlapping_pages_count_each_asset_once(build, reseller):
+    sim = reseller(many(3))
+    plain = [json.loads(dumps(asset(1000 + number))) for number in range(3)]  # prices as plain JSON numbers
+    page = {"Items": plain[0:2], "TotalHits": 3}
+    again = {"Items": plain[1:3], "TotalHits": 3}  # an asset moved between the two reads
+    fault(sim, "GET", ASSETS_PATH, status=200, body=page)
+    sim.add_faults({"method": "GET", "path": ASSETS_PATH, "kind": "status", "status": 200, "body": again})
+    assets = build(sim).list_assets([])
+    assert [item.id for item in assets] == [1000, 1001, 1002]
+
+
+def test_a_token_answer_with_an_error_field_is_a_clear_login_failure(build, reseller):
+    sim = reseller(many(1))
+    fault(sim, "POST", TOKEN_PATH, status=200, body={"Error": "invalid_grant", "ErrorDescription": "The user is locked"})
+    with pytest.raises(ApiError) as caught:
+        build(sim).list_assets([])
+    assert caught.value.message == ("reseller login failed (The user is locked): check client_id, client_secret, "
+                                    "username and password")
+    assert caught.value.error_code == "invalid_grant"
+    assert_no_secret(sim, caught.value)
+
+
+@pytest.mark.parametrize("status", [204, 200])
+def test_an_empty_answer_for_one_asset_means_not_found(build, reseller, status):
+    sim = reseller(many(1))
+    fault(sim, "GET", ASSETS_PATH + "1000", status=status, body="")
+    assert build(sim).get_asset(1000) is None
 
 
 def test_unknown_asset_is_none(build, reseller):

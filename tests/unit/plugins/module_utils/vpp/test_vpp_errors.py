@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, Transport
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.errors import (
     APPLE_ERRORS,
+    SHOW_APPLE_TEXT,
     apple_error_parser,
     describe,
 )
@@ -136,10 +137,36 @@ def test_every_known_number_has_a_message_and_a_flag():
     assert retryable == {9603, 9646, 9729}
 
 
+def test_the_whole_error_table_from_apples_documentation_is_known():
+    documented = {9601, 9602, 9603, 9609, 9621, 9622, 9625, 9634, 9635, 9637, 9641, 9644, 9646, 9647, 9650}
+    documented |= set(range(9700, 9730))
+    assert documented <= set(APPLE_ERRORS)
+
+
+@pytest.mark.parametrize("status, number", [(500, 9603), (503, 9729), (429, 9646)])
+def test_a_5xx_with_apples_error_body_was_refused_not_lost(status, number):
+    error = parse(status, {"errorNumber": number, "errorMessage": "busy"})
+    assert error.refused is True and error.retryable is True
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_5xx_without_apples_body_is_not_known_to_be_refused(status):
+    assert parse(status, text="<html>Service Unavailable</html>").refused is False
+
+
+def test_undocumented_meaning_keeps_apples_words_beside_ours():
+    error = parse(403, {"errorNumber": 9647, "errorMessage": "Forbidden for this organization"})
+    assert error.message.startswith("Apple refused access for this token (HTTP 403)")
+    assert error.message.endswith("(Apple error 9647: Forbidden for this organization)")
+
+
 @given(number=st.sampled_from(sorted(APPLE_ERRORS)), status=st.sampled_from([200, 400, 401, 404, 429, 500, 503]),
        apple_message=st.text(max_size=30))
 def test_known_numbers_use_our_text_not_apples(number, status, apple_message):
     error = parse(status, {"errorNumber": number, "errorMessage": apple_message})
-    assert error.message == describe(number)
+    if number in SHOW_APPLE_TEXT and apple_message:
+        assert error.message == describe(number)[:-1] + ": " + apple_message + ")"
+    else:
+        assert error.message == describe(number)
     assert error.error_message == apple_message
     assert error.retryable == (APPLE_ERRORS[number][1] or status == 429 or status >= 500)

@@ -129,3 +129,14 @@ def test_assignment_tuple_round_trip(adam, pricing, kind, target):
     wire = {"adamId": adam, "pricingParam": pricing, ("serialNumber" if kind == Assignment.SERIAL else "clientUserId"): target}
     assert AssignmentsPage.model_validate({"assignments": [wire]}).items == [item]
     assert not hasattr(item, "__dict__")
+
+
+def test_explicit_null_for_an_optional_list_or_object_reads_as_absent():
+    status = EventStatus.model_validate({"eventStatus": "FAILED", "numCompleted": 1, "numRequested": 2,
+                                         "failures": [{"errorNumber": 9709, "errorInfo": None}, ]})
+    assert status.failures[0].error_info.serial_numbers == []
+    assert EventStatus.model_validate({"eventStatus": "COMPLETE", "failures": None}).failures == []
+    page = AssetsPage.model_validate({"assets": None, "unlimitedAssets": None, "totalPages": 1})
+    assert page.items == []
+    info = EventStatus.model_validate({"eventStatus": "FAILED", "failures": [{"errorInfo": {"serialNumbers": None, "assets": None}}]})
+    assert info.failures[0].error_info.assets == []

@@ -138,7 +138,7 @@ def results(pairs):
 
 def task(**options):
     """The options a module passes to its work, with the modules' defaults."""
-    return SimpleNamespace(**dict({"wait": True, "wait_timeout": 600, "poll_interval": 30, "check_mode": False}, **options))
+    return SimpleNamespace(**dict({"wait": True, "wait_timeout": 600, "poll_interval": 30, "resend_after": 600, "check_mode": False}, **options))
 
 
 def assign(client, clock, adam_ids, serials=None, users=None, state="present", pricing="STDQ", **options):
@@ -242,11 +242,14 @@ def add_event(sim, polls=1, users=None):
     return answer.json()["eventId"]
 
 
-def test_wait_first_look_after_3_s_then_doubling_the_time_waited_up_to_poll_interval(build, apple, clock):
+def test_wait_first_look_after_3_s_then_every_poll_interval(build, apple, clock):
     sim = event_location(apple)
+    sim.use_clock(clock, clock.advance)
     event = add_event(sim, polls=6)
-    statuses = vpp_events.wait_for_events(build(sim), [event], 600, 10)
-    assert clock.sleeps == [3, 3, 6, 10, 10, 10]  # looks at 3, 6, 12, 22, 32, 42 s
+    statuses = vpp_events.wait_for_events(build(sim), [event], 600, 30)
+    assert clock.sleeps == [3, 30, 30, 30, 30, 30]  # Apple: at least 30 s between looks at a PENDING event
+    looks = [entry["time"] for entry in sim.log() if entry["path"] == PREFIX + "/status"]
+    assert [later - earlier for earlier, later in zip(looks, looks[1:])] == [30] * 5
     assert statuses[event].event_status == "COMPLETE"
     assert status_polls(sim, event) == 6  # stopped as soon as it finished
 
@@ -263,9 +266,10 @@ def test_wait_stops_at_wait_timeout_with_the_event_pending(build, apple, clock):
     event = add_event(sim, polls=10 ** 6)
     statuses = vpp_events.wait_for_events(build(sim), [event], 20, 10)
     assert statuses[event].event_status == "PENDING"
-    assert clock.sleeps == [3, 3, 6, 8]  # the last pause is cut to the deadline
-    assert sum(clock.sleeps) <= 20
-    assert status_polls(sim, event) == 4
+    # looks at 3 and 13 s; the next may come no sooner than 23 s, after the deadline: no look at 20 s
+    # too soon after the last, and no sleeping to the deadline for nothing
+    assert clock.sleeps == [3, 10]
+    assert status_polls(sim, event) == 2
 
 
 def test_wait_timeout_shorter_than_the_first_look(build, apple, clock):
@@ -285,7 +289,7 @@ def test_wait_polls_several_events_side_by_side(build, apple, clock):
     # the last event is the sentinel; once it finished the others are asked side by side, and the
     # one still pending becomes the sentinel; a finished event is not asked again
     assert [status_polls(sim, event) for event in events] == [1, 2, 3]
-    assert clock.sleeps == [3, 3, 6, 12]  # one shared schedule, not one per event
+    assert clock.sleeps == [3, 30, 30, 30]  # one shared schedule, not one per event
     assert sim.summary()["peak_concurrency"] >= 2
 
 
@@ -295,7 +299,7 @@ def test_wait_asks_only_the_last_event_while_it_is_pending(build, apple, clock):
     statuses = vpp_events.wait_for_events(build(sim), events, 600, 30)
     assert all(statuses[event].event_status == "COMPLETE" for event in events)
     assert [status_polls(sim, event) for event in events] == [1, 1, 1, 1, 3]  # 7 looks for 5 events, not 15
-    assert clock.sleeps == [3, 3, 6]
+    assert clock.sleeps == [3, 30, 30]
 
 
 def test_wait_timeout_asks_every_event_once(build, apple, clock):
@@ -304,7 +308,8 @@ def test_wait_timeout_asks_every_event_once(build, apple, clock):
     statuses = vpp_events.wait_for_events(build(sim), events, 5, 30)
     assert [statuses[event].event_status for event in events] == ["PENDING"] * 3
     assert clock.sleeps == [3, 2]
-    assert [status_polls(sim, event) for event in events] == [1, 1, 2]  # the sentinel, then everyone at the deadline
+    # the sentinel at 3 s; at the deadline the two never asked, not the sentinel again 2 s after its answer
+    assert [status_polls(sim, event) for event in events] == [1, 1, 1]
 
 
 # -- AssignmentRun: planning, check mode, idempotency -----------------------------------------------
@@ -504,7 +509,7 @@ def test_wait_timeout_counts_from_the_first_write_not_from_the_reads(build, appl
     sim = small_location(apple, eventPolls=2)
     sim.use_clock(clock, clock.advance)  # the simulator's waits move the run's clock
     sim.add_faults(*({"method": "GET", "path": PREFIX + path, "kind": "delay", "seconds": 2.5, "count": None} for path in ("/assets", "/assignments")))
-    result = assign(build(sim), clock, ["100"], serials=["S2"], wait_timeout=6, poll_interval=30)
+    result = assign(build(sim), clock, ["100"], serials=["S2"], wait_timeout=6, poll_interval=3)
     reads = [entry for entry in sim.log() if entry["method"] == "GET" and entry["path"] != PREFIX + "/status"]
     assert len(reads) >= 3
     slow_reads = [entry for entry in reads if entry["fault"] == "delay"]
@@ -597,26 +602,49 @@ def test_applied_but_answer_lost_is_not_sent_again(build, apple, clock, lost):
     assert result["error"] is None and result["failures"] == []
 
 
-def test_not_applied_and_answer_lost_is_sent_once_after_the_grace_period(build, apple, clock):
+def test_not_applied_and_answer_lost_is_sent_once_after_resend_after(build, apple, clock):
     sim = small_location(apple)
     sim.use_clock(clock, clock.advance)  # the log's times are the run's
     sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "drop_before"})  # lost before Apple read it
-    result = assign(build(sim, drop_error=httpx.ReadTimeout), clock, ["100"], serials=["S2", "S3"], poll_interval=4)
+    result = assign(build(sim, drop_error=httpx.ReadTimeout), clock, ["100"], serials=["S2", "S3"], resend_after=100, wait_timeout=300)
     assert len(posts(sim)) == 2
     assert sorted(accepted_pairs(sim, ASSOCIATE)) == [pair("100", "S2"), pair("100", "S3")]  # once each
     lost, resent = sim.writes()
     assert (lost["fault"], lost["status"], resent["status"]) == ("drop_before", None, 200)  # only the second reached Apple
     lost_at, resent_at = lost["time"], resent["time"]
     assert lost_at == 1000.0  # FakeTime's start: nothing slept before the first POST
-    assert lost_at + 1.5 <= resent_at <= lost_at + 4  # re-read with back-off, within the grace period max(4, 3 s)
+    assert resent_at == lost_at + 100  # not before resend_after, and not later
+    rereads = [entry["time"] for entry in sim.log() if entry["path"] == PREFIX + "/assignments" and lost_at < entry["time"] <= resent_at]
+    assert rereads == [lost_at + 3, lost_at + 33, lost_at + 63, lost_at + 93, lost_at + 100]  # at the status pace, then once before
     assert result["changes"] == results({pair("100", "S2"), pair("100", "S3")})
     assert result["error"] is None and result["failures"] == []
+
+
+def test_an_applied_write_whose_pairs_show_up_late_is_never_sent_twice(build, apple, clock):
+    sim = small_location(apple)
+    sim.settings(eventSeconds=40)  # Apple takes 40 s to apply the lost write
+    sim.use_clock(clock, clock.advance)
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "drop_after"})
+    result = assign(build(sim, drop_error=httpx.ReadError), clock, ["100"], serials=["S2"], resend_after=600, wait_timeout=600)
+    assert len(posts(sim)) == 1
+    assert result["changes"] == results({pair("100", "S2")}) and result["error"] is None
+    assert clock.now - 1000.0 <= 63  # read back at 3, 33, 63 s: found at 63 s, done
+
+
+def test_a_lost_write_not_resent_before_the_deadline_is_reported_for_a_rerun(build, apple, clock):
+    sim = small_location(apple)
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "drop_before"})
+    result = assign(build(sim, drop_error=httpx.ReadTimeout), clock, ["100"], serials=["S2"])  # resend_after 600 = wait_timeout 600
+    assert len(posts(sim)) == 1 and accepted(sim) == []
+    [lost] = result["failures"]
+    assert lost["error_message"].startswith("outcome unknown: not resent") and lost["serial_numbers"] == ["S2"]
+    assert sum(clock.sleeps) <= 600 and result["changes"] == []
 
 
 def test_lost_twice_is_reported_not_sent_a_third_time(build, apple, clock):
     sim = small_location(apple)
     sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "drop_before", "count": 2})
-    result = assign(build(sim, drop_error=httpx.ReadTimeout), clock, ["100"], serials=["S2"], poll_interval=4)
+    result = assign(build(sim, drop_error=httpx.ReadTimeout), clock, ["100"], serials=["S2"], resend_after=60)
     assert len(posts(sim)) == 2 and accepted(sim) == []
     [lost] = result["failures"]
     assert "outcome unknown" in lost["error_message"] and lost["serial_numbers"] == ["S2"]
@@ -732,7 +760,7 @@ def test_event_info_with_wait_all_finished(build, apple, clock):
     events = [add_event(sim, polls=3), add_event(sim, polls=1)]
     result = vpp_events.event_info(build(sim, read_only=True), task(event_ids=events, wait=True, wait_timeout=600, poll_interval=30))
     assert result["error"] is None and [e["event_status"] for e in result["events"]] == ["COMPLETE", "COMPLETE"]
-    assert clock.sleeps == [3, 3, 6]  # looks at 3, 6 and 12 s
+    assert clock.sleeps == [3, 30, 30]  # looks at 3, 33 and 63 s
 
 
 # -- known gaps -----------------------------------------------------------------------------------
