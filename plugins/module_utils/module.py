@@ -46,6 +46,15 @@ def clean_list(name: str, values: Optional[Iterable[Any]]) -> Optional[List[str]
     return cleaned
 
 
+def not_blank(name: str, value: Optional[str]) -> Optional[str]:
+    """A text option that, when given, must hold more than white space (stripped)."""
+    if value is None:
+        return None
+    if not str(value).strip():
+        raise InputError("{0} must not be blank: give a value or leave {0} out".format(name))
+    return str(value).strip()
+
+
 def positive_seconds(name: str, value: float) -> float:
     if value <= 0:
         raise InputError("{0} must be a positive number of seconds".format(name))

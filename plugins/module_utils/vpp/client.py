@@ -99,6 +99,11 @@ class VppClient:
                 self.transport.pacer.set_rate(self._limits.max_request_per_second or DEFAULT_LIMITS["max_request_per_second"])
             return self._limits
 
+    @property
+    def urls(self) -> Dict[str, Any]:
+        """The endpoint URLs of Apple's /service/config (read with the limits; empty before the first request)."""
+        return dict(self._urls)
+
     def url_for(self, path: str) -> str:
         """Where to send a request for a documented path: the service config's URL for it when it is on api_url's host."""
         url = self._urls.get(ENDPOINT_NAMES.get(path, ""))
