@@ -74,6 +74,8 @@ class VppClient:
         self._limits_cache = limits_cache or LimitsCache(self.api_url)
         self._limits: Optional[ServiceLimits] = None
         self._urls: Dict[str, Any] = {}
+        self.owner: Optional[Dict[str, Any]] = None  # the location's mdmInfo, as the last answer had it
+        self.owner_known = False  # whether any authenticated answer came yet
         self._limits_lock = threading.Lock()
         self._in_flight = threading.BoundedSemaphore(plan.MAX_PARALLEL_REQUESTS)
 
@@ -118,7 +120,7 @@ class VppClient:
         """An authenticated GET, paced by the location's limit and at most five in flight."""
         self.limits()  # the pacing rate must be known before the first authenticated request
         with self._in_flight:
-            return self.transport.request("GET", self.url_for(path), params=params, headers=self._auth_headers())
+            return self._note_owner(self.transport.request("GET", self.url_for(path), params=params, headers=self._auth_headers()))
 
     def post(self, path: str, body: Dict[str, Any]) -> Any:
         """The one funnel for writes. A read-only client refuses, so check mode can never write."""
@@ -126,7 +128,16 @@ class VppClient:
             raise WriteBlockedError("write to {0} attempted through a read-only client".format(path))
         self.limits()
         with self._in_flight:
-            return self.transport.request("POST", self.url_for(path), json=body, headers=self._auth_headers())
+            return self._note_owner(self.transport.request("POST", self.url_for(path), json=body, headers=self._auth_headers()))
+
+    def _note_owner(self, answer: Any) -> Any:
+        """Apple: "inspect MdmInfo each time a response returns". Every authenticated answer carries the
+        location's mdmInfo once an MDM set it, so an answer without it means the location has no owner."""
+        if isinstance(answer, dict):
+            info = answer.get("mdmInfo")
+            self.owner = info if isinstance(info, dict) else None
+            self.owner_known = True
+        return answer
 
     def submit(self, path: str, body: Dict[str, Any]) -> str:
         """Send one asynchronous write and return Apple's event id."""
