@@ -172,6 +172,8 @@ VPP_CASES = [
          "wait_timeout must be a positive number of seconds"),
     Case("vpp_assignment", "poll_interval below zero", {"adam_ids": ["361309726"], "serial_numbers": ["C02BAD00001"], "poll_interval": -5},
          "poll_interval must be a positive number of seconds"),
+    Case("vpp_assignment", "a blank mdm_id", {"adam_ids": ["361309726"], "serial_numbers": ["C02BAD00001"], "mdm_id": "  "},
+         "mdm_id must not be blank: give a value or leave mdm_id out"),
     Case("vpp_assignment", "resend_after 0", {"adam_ids": ["361309726"], "serial_numbers": ["C02BAD00001"], "resend_after": 0},
          "resend_after must be a positive number of seconds"),
     Case("vpp_revoke", "resend_after below zero", {"serial_numbers": ["C02BAD00001"], "resend_after": -600},
