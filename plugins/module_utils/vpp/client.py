@@ -51,18 +51,20 @@ class VppClient:
 
     ``sleep`` and ``clock`` are the run's time: the waits for events and for lost writes use them,
     so tests inject a fake clock here once. ``shared_pace`` (a SharedPace) paces this location
-    together with every other module process of the controller.
+    together with every other module process of the controller. ``hide`` (the module's) keeps a
+    secret found in an answer, such as the notification auth token, out of the module's output.
     """
 
     def __init__(self, token: SToken, api_url: str, timeout: float = 30.0, validate_certs: bool = True,
                  ca_path: Optional[str] = None, retries: int = 8, warn: Optional[Callable[[str], None]] = None,
                  read_only: bool = True, limits_cache: Optional[LimitsCache] = None, httpx_transport: Any = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                 shared_pace: Any = None):
+                 shared_pace: Any = None, hide: Optional[Callable[..., None]] = None):
         self.api_url = api_url.rstrip("/")
         self.sleep = sleep
         self.clock = clock
         self.warn = warn or (lambda message: None)
+        self.hide = hide or (lambda *secrets: None)
         self.read_only = read_only
         self._token = token
         self.transport = Transport(
@@ -79,6 +81,11 @@ class VppClient:
 
     def close(self) -> None:
         self.transport.close()
+
+    @property
+    def token(self) -> SToken:
+        """The location's sToken as parsed (expiry, organisation name); its secret parts never go into a result."""
+        return self._token
 
     def limits(self, refresh: bool = False) -> "ServiceLimits":
         """Apple's current limits; read at most once per five minutes per API URL on this controller.

@@ -124,5 +124,5 @@ class VppModule(CollectionModule):
         return VppClient(
             stoken, api_url=self.params["api_url"], timeout=self.params["timeout"], validate_certs=self.params["validate_certs"],
             ca_path=self.params["ca_path"], retries=self.params["retries"], warn=self.warn, read_only=read_only,
-            shared_pace=SharedPace(self.params["api_url"], stoken.value),
+            shared_pace=SharedPace(self.params["api_url"], stoken.value), hide=self.hide,
         )
