@@ -353,7 +353,7 @@ Every kind of bad input a user can give each module and the role, run in generat
 simulator's API routes saw no request at all), **by a read, no write** (the mistake needs a read to
 be seen; no write was sent), or **accepted** (not an error by design). Repeated values are
 de-duplicated silently in every list option (`adam_ids`, `serial_numbers`, `client_user_ids`,
-`event_ids`, `external_order_ids`) and in the role's app lists, keeping the first occurrence: Apple
+`event_ids`, `external_order_ids`, `notification_types`) and in the role's app lists, keeping the first occurrence: Apple
 refuses repeats (9703-9705), so none is ever sent. Two hosts with the same serial number are an
 error for the role, since one device cannot be two hosts. Role variables are validated by
 ansible-core from `meta/argument_specs.yml`; its `msg` starts with "Validation of arguments
