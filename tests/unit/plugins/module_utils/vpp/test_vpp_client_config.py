@@ -98,8 +98,8 @@ def test_unconfirmed_names_the_options_the_re_read_does_not_show():
     assert cc.unconfirmed(settings(OURS, EDA, SECRET, ["ASSET_COUNT"]), want) == []
     assert cc.unconfirmed(settings(OURS, EDA, None, ["ASSET_COUNT"]), want) == []  # a token Apple does not return
     assert cc.unconfirmed(settings(OURS, EDA, "other", ["ASSET_COUNT"]), want) == ["notification_auth_token"]
-    assert cc.unconfirmed(settings(JAMF, "https://x.example.org/y", "other", []), want) == ["mdm_info", "notification_url",
-                                                                                         "notification_types"]
+    elsewhere = settings(JAMF, "https://x.example.org/y", "other", [])
+    assert cc.unconfirmed(elsewhere, want) == ["mdm_info", "notification_url", "notification_types"]
 
 
 def test_new_owner():
@@ -110,8 +110,8 @@ def test_new_owner():
 
 
 # ------------------------------------------------------------------ input
-@pytest.mark.parametrize(("limit", "field", "length"), [("maxMdmIdLength", "id", 100), ("maxMdmNameLength", "name", 100),
-                                                         ("maxMdmMetadataLength", "metadata", 255)])
+@pytest.mark.parametrize(("limit", "field", "length"), [
+    ("maxMdmIdLength", "id", 100), ("maxMdmNameLength", "name", 100), ("maxMdmMetadataLength", "metadata", 255)])
 def test_mdm_text(limit, field, length):
     clean = cc.mdm_text(limit)
     assert clean("mdm_info." + field, "  x  ") == "x"
@@ -351,4 +351,3 @@ def test_an_answer_of_the_wrong_shape(sim, build):
         cc.configure(client, opts(mdm_info=dict(OURS)))
     assert "Apple's /client/config answer has an unexpected shape" in caught.value.message and SECRET not in caught.value.message
     assert SECRET in hidden
-
