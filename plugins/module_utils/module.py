@@ -139,6 +139,8 @@ class CollectionModule(AnsibleModule):
         spec, self._cleaners = split_spec(dict(self.connection_options, **options))
         kwargs.setdefault("supports_check_mode", True)
         super().__init__(argument_spec=spec, **kwargs)
+        # ansible-core masks the value of every no_log option; a blank one would mask every space of the output
+        self.no_log_values.difference_update([value for value in list(self.no_log_values) if not str(value).strip()])
         self.writes = writes
         for available, name, error in self.libraries:
             if not available:
