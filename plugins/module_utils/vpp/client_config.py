@@ -21,7 +21,9 @@ from urllib.parse import urlsplit
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError, ReportedError
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, parse_answer
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.location import config_record
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.owner import describe_owner
 
 if HAS_PYDANTIC:
     from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import ClientConfig
@@ -32,7 +34,6 @@ NOTIFICATION_TYPES = ["ASSET_MANAGEMENT", "ASSET_COUNT", "USER_MANAGEMENT", "USE
 MDM_INFO_KEYS = ("id", "name", "metadata")
 # Apple's documented lengths of mdmInfo (limits of /service/config; 9724, 9725, 9713 beyond them)
 MDM_LIMITS = {"maxMdmIdLength": 100, "maxMdmNameLength": 100, "maxMdmMetadataLength": 255}
-APPLE_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 # what results and diffs say instead of the notification auth token
 TOKEN_SET, TOKEN_NOT_SET, TOKEN_CHANGED = "(set)", "(not set)", "(changed)"
 # the option each setting comes from, for messages
@@ -147,11 +148,6 @@ def applied(held: Dict[str, Any], body: Dict[str, Any]) -> Dict[str, Any]:
     return dict(held, **body)
 
 
-def owner_text(owner: Dict[str, Any]) -> str:
-    where = "mdmInfo id {0}".format(owner.get("id"))
-    return "'{0}' ({1})".format(owner["name"], where) if owner.get("name") else where
-
-
 def owner_refusal(owner: Optional[Dict[str, Any]], want: Dict[str, Any], mdm_id: Optional[str], takeover: bool) -> Optional[str]:
     """Why the task must not touch this location (None: it may).
 
@@ -165,35 +161,20 @@ def owner_refusal(owner: Optional[Dict[str, Any]], want: Dict[str, Any], mdm_id:
             return None
         return ("location is managed by {0}: set takeover: true to claim it for mdmInfo id {1} (Apple advises one management "
                 "service per location, so {2} should stop managing it); nothing was sent".format(
-                    owner_text(owner), want["mdmInfo"]["id"], owner.get("name") or "the other service"))
+                    describe_owner(owner), want["mdmInfo"]["id"], owner.get("name") or "the other service"))
     if mdm_id is not None and owner.get("id") == mdm_id:
         return None
     return ("location is managed by {0}: set mdm_id: {1} to act for it, or claim it with mdm_info and takeover: true; "
-            "nothing was sent".format(owner_text(owner), owner.get("id")))
+            "nothing was sent".format(describe_owner(owner), owner.get("id")))
 
 
-def token_days_left(expires: datetime.datetime, now: datetime.datetime) -> int:
-    """Whole days until the token expires (0 on its last day)."""
-    return (expires - now).days
-
-
-def record(config: Any, settings: Dict[str, Any], org_name: Optional[str], expires: datetime.datetime,
-           now: datetime.datetime) -> Dict[str, Any]:
-    """``client_config`` as returned: the location as vpp_location_info has it, without limits and urls, and
-    ``notification_auth_token_set`` instead of the token."""
-    return {
-        "location_name": config.location_name,
-        "org_name": org_name,
-        "uid": config.u_id,
-        "country_code": config.country_iso2a_code or config.country_code,
-        "default_platform": config.default_platform,
-        "token_expiration_date": config.token_expiration_date or expires.strftime(APPLE_DATE_FORMAT),
-        "token_days_left": token_days_left(expires, now),
-        "mdm_info": dict(settings["mdmInfo"]) if settings["mdmInfo"] else None,
-        "notification_url": settings["notificationUrl"],
-        "notification_types": list(settings["notificationTypes"]),
-        "notification_auth_token_set": bool(settings["notificationAuthToken"]),
-    }
+def record(config: Any, settings: Dict[str, Any], token: Any, now: datetime.datetime) -> Dict[str, Any]:
+    """``client_config`` as returned: the location as vpp_location_info has it (without limits and urls), with
+    ``settings`` (held or predicted) for the configurable fields and ``notification_auth_token_set`` instead of the token."""
+    result = config_record(config, token, now)
+    result.update(mdm_info=dict(settings["mdmInfo"]) if settings["mdmInfo"] else None, notification_url=settings["notificationUrl"],
+                  notification_types=list(settings["notificationTypes"]), notification_auth_token_set=bool(settings["notificationAuthToken"]))
+    return result
 
 
 def diff(held: Dict[str, Any], want: Dict[str, Any], body: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
@@ -236,7 +217,7 @@ def new_owner(read_back: Dict[str, Any], expected_id: Optional[str]) -> Optional
     if owner is None:
         return "Apple accepted the configuration, but reading it back shows no owner (mdmInfo): run the task again to check"
     return ("Apple accepted the configuration, but the location is now managed by {0}: another management service "
-            "claimed it at the same time; agree on one owner (Apple advises one per location) before running again".format(owner_text(owner)))
+            "claimed it at the same time; agree on one owner (Apple advises one per location) before running again".format(describe_owner(owner)))
 
 
 # -- the work (I/O) --------------------------------------------------------------------------------------------
@@ -262,7 +243,7 @@ def configure(client: Any, options: Any) -> Dict[str, Any]:
     token = client.token
 
     def result_record(held_config: Any, settings: Dict[str, Any]) -> Dict[str, Any]:
-        return record(held_config, settings, token.org_name, token.expires, now)
+        return record(held_config, settings, token, now)
 
     held = read(client)
     body = changes(held.settings, want)

@@ -27,6 +27,12 @@ def owner_record(info: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     return {"id": info.get("id"), "name": info.get("name"), "metadata": info.get("metadata")}
 
 
+def describe_owner(owner: Dict[str, Any]) -> str:
+    """'Jamf Pro' (mdmInfo id jamf-7781), or just the id when the owner has no name."""
+    where = "mdmInfo id {0}".format(owner.get("id"))
+    return "{0!r} ({1})".format(owner["name"], where) if owner.get("name") else where
+
+
 def check_owner(client: Any, mdm_id: Optional[str], result_key: str) -> None:
     """Refuse a location whose owner is not ``mdm_id`` (or that has an owner while ``mdm_id`` is unset).
 
@@ -37,7 +43,7 @@ def check_owner(client: Any, mdm_id: Optional[str], result_key: str) -> None:
     owner = owner_record(client.owner)
     if owner is None or (mdm_id is not None and owner["id"] == mdm_id):
         return
-    named = "location is managed by {0!r} (mdmInfo id {1})".format(owner["name"] or "an unnamed service", owner["id"])
+    named = "location is managed by {0}".format(describe_owner(owner))
     if mdm_id is None:
         problem = "{0}: set mdm_id: {1} to act for it, or claim it with vpp_client_config (takeover: true); nothing was sent"
     else:
