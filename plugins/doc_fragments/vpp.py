@@ -53,6 +53,16 @@ options:
       - A write whose outcome is unknown is never resent blindly.
     type: int
     default: 8
+  mdm_id:
+    description:
+      - The C(mdmInfo) id this collection acts as, or acts for, on the location.
+      - Apple advises one management service per location. A module that writes refuses, before any write,
+        a location whose owner (the C(mdmInfo) an MDM set in its client configuration) has another id, or that
+        has an owner while this is unset; the message names the owner. A location without an owner is never
+        refused, and modules that only read never refuse.
+      - Find the owner's id with M(assetops.licensing.vpp_location_info), or in the refusal message.
+      - Falls back to the E(VPP_MDM_ID) environment variable.
+    type: str
 requirements:
   - httpx >= 0.27
   - pydantic >= 2.6

@@ -46,6 +46,15 @@ def clean_list(name: str, values: Optional[Iterable[Any]]) -> Optional[List[str]
     return cleaned
 
 
+def not_blank(name: str, value: Optional[str]) -> Optional[str]:
+    """A text option that, when given, must hold more than white space (stripped)."""
+    if value is None:
+        return None
+    if not str(value).strip():
+        raise InputError("{0} must not be blank: give a value or leave {0} out".format(name))
+    return str(value).strip()
+
+
 def positive_seconds(name: str, value: float) -> float:
     if value <= 0:
         raise InputError("{0} must be a positive number of seconds".format(name))
@@ -130,6 +139,8 @@ class CollectionModule(AnsibleModule):
         spec, self._cleaners = split_spec(dict(self.connection_options, **options))
         kwargs.setdefault("supports_check_mode", True)
         super().__init__(argument_spec=spec, **kwargs)
+        # ansible-core masks the value of every no_log option; a blank one would mask every space of the output
+        self.no_log_values.difference_update([value for value in list(self.no_log_values) if not str(value).strip()])
         self.writes = writes
         for available, name, error in self.libraries:
             if not available:

@@ -1,6 +1,8 @@
 """Ad-hoc ``ansible localhost -m ...`` runs with the connection in environment variables only."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -41,3 +43,15 @@ def test_both_token_variables_is_an_error_before_any_request(ansible, tmp_path):
     assert run["rc"] != 0
     assert run["result"]["msg"] == "both VPP_TOKEN and VPP_TOKEN_PATH are set: unset one of them"
     assert ansible.sim.log() == []
+
+
+def test_vpp_location_info_never_shows_the_notification_auth_token(ansible):
+    """At the highest verbosity, neither the console nor the result holds the secret GET /client/config returns."""
+    secret = next(location for location in ansible.sim.state()["vpp"]["locations"] if location["name"] == "Main")["clientConfig"]["notificationAuthToken"]
+    run = ansible.adhoc("assetops.licensing.vpp_location_info", "",
+                        env={"VPP_TOKEN": ansible.sim.tokens()["Main"], "VPP_API_URL": ansible.sim.vpp_url}, verbosity=4)
+    assert run["rc"] == 0, run["output"]
+    assert run["result"]["location"]["location_name"] == "Main"
+    assert secret not in run["output"]
+    assert secret not in json.dumps(run["result"])
+    assert "notification_auth_token" not in run["result"]["location"]

@@ -46,10 +46,14 @@ MINIMAL = {
     "vpp_assignment": {"adam_ids": ["361309726"], "serial_numbers": ["C02BAD00001"]},
     "vpp_revoke": {"serial_numbers": ["C02BAD00001"]},
     "vpp_event_info": {"event_ids": ["5d1a63c4-2b1e-4d43-9d7f-000000000000"]},
+    "vpp_client_config": {"notification_types": ["ASSET_MANAGEMENT"]},
     "reseller_asset_info": {"id": 100001},
     "reseller_asset": {"id": 100001, "name": "Bad input must not rename me"},
 }
-VPP_MODULES = ("vpp_asset_info", "vpp_assignment_info", "vpp_assignment", "vpp_revoke", "vpp_event_info")
+VPP_MODULES = ("vpp_asset_info", "vpp_assignment_info", "vpp_assignment", "vpp_revoke", "vpp_event_info", "vpp_client_config")
+OURS = {"id": "assetops-licensing", "name": "Ansible license automation", "metadata": "bad input"}
+HOOK = {"notification_url": "https://eda.example.org/vpp", "notification_auth_token": "bad-input-hook-token"}
+OWNED = {"token": "{{ tokens.Owned }}", "api_url": "{{ vpp_url }}"}
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,8 @@ VPP_CASES = [
          "wait_timeout must be a positive number of seconds"),
     Case("vpp_assignment", "poll_interval below zero", {"adam_ids": ["361309726"], "serial_numbers": ["C02BAD00001"], "poll_interval": -5},
          "poll_interval must be a positive number of seconds"),
+    Case("vpp_assignment", "a blank mdm_id", {"adam_ids": ["361309726"], "serial_numbers": ["C02BAD00001"], "mdm_id": "  "},
+         "mdm_id must not be blank: give a value or leave mdm_id out"),
     Case("vpp_assignment", "resend_after 0", {"adam_ids": ["361309726"], "serial_numbers": ["C02BAD00001"], "resend_after": 0},
          "resend_after must be a positive number of seconds"),
     Case("vpp_revoke", "resend_after below zero", {"serial_numbers": ["C02BAD00001"], "resend_after": -600},
@@ -205,6 +211,38 @@ VPP_CASES = [
     Case("vpp_event_info", "an empty event id", {"event_ids": [""]}, "event_ids has an empty value at position 1"),
     Case("vpp_event_info", "an unknown event id", {"event_ids": ["5d1a63c4-2b1e-4d43-9d7f-000000000000"]},
          "Apple does not know event id 5d1a63c4-2b1e-4d43-9d7f-000000000000 (Apple error 9708): check event_ids", READ),
+    # vpp_client_config
+    Case("vpp_client_config", "nothing to configure", {}, "one of the following is required: mdm_info, notification_url, notification_types"),
+    Case("vpp_client_config", "mdm_info without metadata", {"mdm_info": {"id": "assetops-licensing", "name": "Ansible"}},
+         "missing required arguments: metadata found in mdm_info"),
+    Case("vpp_client_config", "a blank mdm_info id", {"mdm_info": dict(OURS, id="  ")},
+         "mdm_info.id must not be blank: Apple needs an id, a name and metadata in mdm_info"),
+    Case("vpp_client_config", "an mdm_info id over 100 characters", {"mdm_info": dict(OURS, id="x" * 101)},
+         "mdm_info.id is 101 characters long: Apple allows at most 100 (maxMdmIdLength)", shown_as="mdm_info.id: 101 characters"),
+    Case("vpp_client_config", "an mdm_info name over 100 characters", {"mdm_info": dict(OURS, name="n" * 101)},
+         "mdm_info.name is 101 characters long: Apple allows at most 100 (maxMdmNameLength)", shown_as="mdm_info.name: 101 characters"),
+    Case("vpp_client_config", "mdm_info metadata over 255 characters", {"mdm_info": dict(OURS, metadata="m" * 256)},
+         "mdm_info.metadata is 256 characters long: Apple allows at most 255 (maxMdmMetadataLength)",
+         shown_as="mdm_info.metadata: 256 characters"),
+    Case("vpp_client_config", "a notification URL that is not https", dict(HOOK, notification_url="http://eda.example.org/vpp"),
+         "notification_url must be an https:// URL with a host and a path only (no user name, query or fragment)"),
+    Case("vpp_client_config", "a notification URL with a query", dict(HOOK, notification_url="https://eda.example.org/vpp?key=1"),
+         "notification_url must be an https:// URL with a host and a path only"),
+    Case("vpp_client_config", "a blank notification URL", dict(HOOK, notification_url=" "), "notification_url must not be blank"),
+    Case("vpp_client_config", "a notification URL without its token", {"notification_url": "https://eda.example.org/vpp"},
+         "parameters are required together: notification_url, notification_auth_token"),
+    Case("vpp_client_config", "a notification token without its URL", {"notification_auth_token": "bad-input-hook-token"},
+         "parameters are required together: notification_url, notification_auth_token"),
+    Case("vpp_client_config", "a blank notification token", dict(HOOK, notification_auth_token=" "), "notification_auth_token must not be blank"),
+    Case("vpp_client_config", "an unknown notification type", {"notification_types": ["ASSET_MANAGEMENT", "EVERYTHING"]},
+         "notification_types must be one or more of: ASSET_MANAGEMENT, ASSET_COUNT, USER_MANAGEMENT"),
+    Case("vpp_client_config", "takeover without mdm_info", {"notification_types": [], "takeover": True},
+         "takeover needs mdm_info: the id, name and metadata to claim the location with"),
+    Case("vpp_client_config", "claiming a location another MDM manages", {"mdm_info": OURS},
+         "location is managed by 'Jamf Pro' (mdmInfo id jamf-7781): set takeover: true to claim it", READ, connection=OWNED,
+         shown_as="mdm_info: {'id': 'assetops-licensing', ...} with the token of a location Jamf Pro manages"),
+    Case("vpp_client_config", "a notification type twice", {"notification_types": ["ASSET_COUNT", "ASSET_COUNT"]},
+         "de-duplicated: one type sent", ACCEPTED, writes=1, check=lambda result: result["client_config"]["notification_types"] == ["ASSET_COUNT"]),
 ]
 
 RESELLER_CASES = [
@@ -317,7 +355,7 @@ Every kind of bad input a user can give each module and the role, run in generat
 simulator's API routes saw no request at all), **by a read, no write** (the mistake needs a read to
 be seen; no write was sent), or **accepted** (not an error by design). Repeated values are
 de-duplicated silently in every list option (`adam_ids`, `serial_numbers`, `client_user_ids`,
-`event_ids`, `external_order_ids`) and in the role's app lists, keeping the first occurrence: Apple
+`event_ids`, `external_order_ids`, `notification_types`) and in the role's app lists, keeping the first occurrence: Apple
 refuses repeats (9703-9705), so none is ever sent. Two hosts with the same serial number are an
 error for the role, since one device cannot be two hosts. Role variables are validated by
 ansible-core from `meta/argument_specs.yml`; its `msg` starts with "Validation of arguments

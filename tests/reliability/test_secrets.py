@@ -5,8 +5,10 @@ credentials given as options or as a token file; four ad-hoc ``ansible`` runs gi
 the environment only (VPP_*, RESELLER_*), as an AWX/AAP credential does, and keep their results
 with ``-t``. Then the whole console output, the registered and tree results, every file under the
 run's XDG_CACHE_HOME and the ansible temporary folder are searched for every sToken of the
-simulator, their inner tokens, the reseller password and client secret, the static access token
-and every access token the simulator issued. Cache files must be private (0600).
+simulator, their inner tokens, the reseller password and client secret, the static access token,
+every access token the simulator issued, the notification auth token given to vpp_client_config and
+the notification auth tokens Apple holds (and answers with) for every location. Cache files must be
+private (0600).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from tests.reliability.inputs_playbook import COLLECTION, inner_token, run_playb
 pytestmark = pytest.mark.reliability
 
 WRONG_PASSWORD = "not-the-password-0b5e77"
+NOTIFY_TOKEN = "eda-notify-secret-51c8d2"  # vpp_client_config's notification_auth_token
 BEARER = re.compile(r"Bearer\s+[A-Za-z0-9_.~+/=-]{8,}")
 VPP_OPTION = {"token": "{{ tokens.Main }}", "api_url": "{{ vpp_url }}"}
 VPP_FILE = {"token_path": "{{ files.Main }}", "api_url": "{{ vpp_url }}"}
@@ -86,6 +89,15 @@ RUNS: List[Run] = [
     Run("revoke", "vpp_revoke", dict(VPP_FILE, serial_numbers=["C02SECRET01"], wait=False), "token_path", True),
     Run("revoke_inner_token", "vpp_revoke", {"token": "{{ inner.Main }}", "api_url": "{{ vpp_url }}", "serial_numbers": ["C02SECRET01"]},
         "token option (the inner token instead of the sToken)", False, "not an sToken"),
+    Run("client_config", "vpp_client_config",
+        dict(VPP_OPTION, notification_url="https://eda.example.org/vpp", notification_auth_token="{{ notify_token }}",
+             notification_types=["ASSET_MANAGEMENT", "ASSET_COUNT"]),
+        "token option; notification_auth_token option (Apple's own token read, then replaced)", True),
+    Run("client_config_owned", "vpp_client_config",
+        {"token": "{{ tokens.Owned }}", "api_url": "{{ vpp_url }}", "notification_url": "https://eda.example.org/vpp",
+         "notification_auth_token": "{{ notify_token }}"},
+        "token option; notification_auth_token option (a location another MDM owns: its token read, the task refused)", False,
+        "location is managed by 'Jamf Pro'"),
     # the first reseller GET meets the injected 401 (access token refused), the second a 401 after which a
     # password-grant client logs in again: two access tokens issued in one run
     Run("reseller_info_refused", "reseller_asset_info", dict(ACCESS_TOKEN, id=100001), "access_token option (refused by the server)",
@@ -116,7 +128,9 @@ file, or only in the environment (`tests/reliability/test_secrets.py`). Afterwar
 output, the module results (registered and `ansible -t`), every file under the run's
 `XDG_CACHE_HOME` and the ansible temporary folder are searched for every sToken of the simulator,
 their inner tokens, the reseller password and client secret, the static access token, every access
-token the simulator issued during the run, and any `Bearer <token>` text: none may appear. The
+token the simulator issued during the run, the notification auth token given to `vpp_client_config`
+and those Apple holds for every location (which its client config answers carry), and any
+`Bearer <token>` text: none may appear. The
 limits cache files must exist and be private (mode 0600, folder 0700).
 """,
     columns=["Module", "Run by", "Credentials from", "Outcome", "Secrets found (" + ", ".join(PLACES) + ")"],
@@ -157,9 +171,12 @@ def searched(simulator, tmp_path_factory) -> Dict[str, Any]:
              for run in RUNS if not run.adhoc]
     content = "{{ {" + ", ".join("'{0}': run_{0}".format(run.name) for run in RUNS if not run.adhoc) + "} | to_json }}"
     tasks.append({"name": "keep the results", "ansible.builtin.copy": {"content": content, "dest": str(results_file), "mode": "0600"}})
+    apple_notify_tokens = {location["name"]: location["clientConfig"]["notificationAuthToken"]
+                           for location in simulator.state()["vpp"]["locations"]}  # what Apple holds and answers with
     extra_vars = {"vpp_url": simulator.vpp_url, "reseller_url": simulator.reseller_url, "tokens": tokens, "files": files,
                   "inner": {name: inner_token(token) for name, token in tokens.items()},
-                  "reseller": simulator.reseller_credentials(), "reseller_static": simulator.reseller_static_token()}
+                  "reseller": simulator.reseller_credentials(), "reseller_static": simulator.reseller_static_token(),
+                  "notify_token": NOTIFY_TOKEN}
     done = run_playbook(runner, [{"name": "secrets", "hosts": "localhost", "gather_facts": False, "tasks": tasks}], extra_vars, "secrets",
                         verbosity=4)
     output = done.stdout + done.stderr
@@ -181,6 +198,8 @@ def searched(simulator, tmp_path_factory) -> Dict[str, Any]:
     secrets.update({"reseller password": creds["password"], "client secret": creds["client_secret"], "wrong password": WRONG_PASSWORD,
                     "static access token": simulator.reseller_static_token()})
     secrets.update({"issued access token {0}".format(number): token for number, token in enumerate(issued, start=1)})
+    secrets["notification auth token option"] = NOTIFY_TOKEN
+    secrets.update({"notification auth token of " + name: token for name, token in apple_notify_tokens.items()})
     cache_files = sorted(path for path in runner.cache_home.rglob("*") if path.is_file())
     temp_files = sorted(path for path in (workdir / "tmp").rglob("*") if path.is_file())
     return {
@@ -216,8 +235,8 @@ def secrets_in(searched: Dict[str, Any], text: str) -> List[str]:
 
 def test_the_search_finds_planted_secrets(searched):
     """The search itself works: the playbook's variables file, written by the test, holds them."""
-    assert {"sToken Main", "inner token Main", "reseller password", "client secret", "static access token"} <= set(
-        secrets_in(searched, searched["planted"]))
+    assert {"sToken Main", "inner token Main", "reseller password", "client secret", "static access token",
+            "notification auth token option"} <= set(secrets_in(searched, searched["planted"]))
 
 
 @pytest.mark.parametrize("place", PLACES)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import logging
 import operator
+import uuid
 from typing import Any, Awaitable, Callable
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, QueryParams
 from starlette.requests import Request
@@ -18,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from .core import ApiHalf, Caller, ExtraSetting, Settings, SettingsError
 from .state import (
     ERROR_MESSAGES,
+    MDM_INFO_KEYS,
     PRICING_PARAMS,
     PRODUCT_TYPES,
     SERIAL,
@@ -35,7 +38,8 @@ from .state import (
 from .tokens import decode_stoken
 
 PREFIX = "/mdm/v2"
-NOTIFICATION_TYPES = ["ASSET_MANAGEMENT", "USER_MANAGEMENT", "USER_ASSOCIATED", "ASSET_COUNT"]
+NOTIFICATION_TYPES = ["ASSET_MANAGEMENT", "ASSET_COUNT", "USER_MANAGEMENT", "USER_ASSOCIATED", "SUBSCRIPTION_MANAGEMENT",
+                      "SUBSCRIPTION_COUNT", "UNLIMITED_ASSET"]
 SERVICE_URLS = {
     "clientConfig": "/client/config",
     "getAssets": "/assets",
@@ -50,9 +54,11 @@ SERVICE_URLS = {
     "eventStatus": "/status",
 }
 WRITE_PATHS = frozenset(PREFIX + SERVICE_URLS[name] for name in (
-    "associateAssets", "disassociateAssets", "revokeAssets", "createUsers", "updateUsers", "retireUsers"))
+    "associateAssets", "disassociateAssets", "revokeAssets", "createUsers", "updateUsers", "retireUsers")) | {
+    "POST " + PREFIX + SERVICE_URLS["clientConfig"]}  # a "METHOD route" entry: GETs of the same path are reads
 MUTATIONS = ("bump_version", "add_assignments", "remove_assignments", "revoke_token", "retire_user", "add_assets", "remove_assets")
 SIZED_MUTATIONS = ("add_assignments", "remove_assignments", "add_assets", "remove_assets")
+REDACTED = "<redacted>"  # a notificationAuthToken in the request log
 ASSET_TEMPLATE_KEYS = ("pricingParam", "productType", "totalCount")  # what an add_assets rule may say of the new assets
 
 logger = logging.getLogger(__name__)
@@ -82,6 +88,24 @@ def _flag(key: str, value: Any) -> bool:
     return value
 
 
+def _reachable(key: str, value: Any) -> bool | list[str]:
+    if isinstance(value, bool) or (isinstance(value, list) and all(isinstance(item, str) and item for item in value)):
+        return value
+    raise SettingsError(f"{key} must be true, false, or a list of URL prefixes")
+
+
+def notification_url_ok(url: Any) -> bool:
+    """Apple's rule for notificationUrl: https, a host, and a path only (no user, query or fragment)."""
+    if not isinstance(url, str) or any(char in url for char in "?#@ "):
+        return False
+    parts = urlsplit(url)
+    try:
+        parts.port  # pylint: disable=pointless-statement  # raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme == "https" and bool(parts.hostname)
+
+
 # The Apple half's own /_sim/settings keys (documented in README.md): name -> (default, check).
 SETTINGS: dict[str, ExtraSetting] = {
     "eventPolls": (None, _optional_count),  # N: an event finishes at its Nth /status look, whatever eventSeconds says
@@ -92,6 +116,9 @@ SETTINGS: dict[str, ExtraSetting] = {
     # Apple's rule "wait at least 30 seconds between subsequent status queries" while PENDING: a look at an
     # event sooner than this after a PENDING answer is recorded in the location's ruleBreaks (null: not checked)
     "statusIntervalSeconds": (None, _optional_seconds),
+    # Apple sends TEST_NOTIFICATION to a notification URL set through POST /client/config and refuses the config
+    # (9728) when delivery fails: true (every URL takes it), false (none does), or the URL prefixes that take it
+    "notificationReachable": (True, _reachable),
 }
 
 Handler = Callable[[Request, Location, dict[str, Any]], dict[str, Any]]
@@ -271,6 +298,13 @@ class AppleApi(ApiHalf):
             return self.error_response(405, 9726)
         return super().http_error(status)
 
+    def log_body(self, path: str, body: bytes) -> Any:
+        """The request log never holds a notification auth token (tests read and print the log)."""
+        logged = super().log_body(path, body)
+        if isinstance(logged, dict) and "notificationAuthToken" in logged:
+            logged["notificationAuthToken"] = REDACTED
+        return logged
+
     def error_number(self, body: bytes) -> int | str | None:
         if b'"errorNumber"' not in body:
             return None
@@ -392,47 +426,64 @@ class AppleApi(ApiHalf):
         }
 
     def client_config(self, request: Request, location: Location, body: dict[str, Any]) -> dict[str, Any]:
+        """GET: the location's client config. POST: every key optional, only what is sent changes; the whole
+        body is validated before anything changes, and a notification URL must take Apple's TEST_NOTIFICATION."""
         if request.method == "POST":
-            location.client_config.update(self._client_config_changes(body))
+            changes = self._client_config_changes(body)
+            if "notificationUrl" in changes:
+                self._test_notification(location, changes["notificationUrl"])
+            location.client_config.update(changes)
         config = location.client_config
         record = {
             "locationName": location.name,
-            "countryCode": location.country_code,
-            "countryISO2ACode": location.country_code,  # the name in Apple's ClientConfigResponse
+            "countryISO2ACode": location.country_code,
             "defaultPlatform": location.default_platform,
-            "notificationTypes": list(config["notificationTypes"]),
-            "subscribedNotificationTypes": list(config["notificationTypes"]),
             "notificationAuthToken": config["notificationAuthToken"],
+            "subscribedNotificationTypes": list(config["notificationTypes"]),
         }
+        if location.website_url is not None:
+            record["websiteURL"] = location.website_url
         if "notificationUrl" in config:
             record["notificationUrl"] = config["notificationUrl"]
-        return record
+        return record  # mdmInfo (once set), uId and tokenExpirationDate come with every authenticated answer
 
     def _client_config_changes(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The validated changes of a POST /client/config body, with Apple's error numbers."""
         changes: dict[str, Any] = {}
         if "mdmInfo" in body:
             info = body["mdmInfo"]
-            complete = isinstance(info, dict) and all(isinstance(info.get(key), str) for key in ("id", "name", "metadata"))
-            if not complete or not info["id"] or not info["name"]:
+            if not isinstance(info, dict) or not all(isinstance(info.get(key), str) and info[key] for key in MDM_INFO_KEYS):
                 raise VppError(400, 9723)
             self._check_limit(len(info["id"]), "maxMdmIdLength", 9724)
             self._check_limit(len(info["name"]), "maxMdmNameLength", 9725)
             self._check_limit(len(info["metadata"]), "maxMdmMetadataLength", 9713)
-            changes["mdmInfo"] = {key: info[key] for key in ("id", "name", "metadata")}
+            changes["mdmInfo"] = {key: info[key] for key in MDM_INFO_KEYS}
         if "notificationTypes" in body:
             types = body["notificationTypes"]
-            if not isinstance(types, list) or not set(types) <= set(NOTIFICATION_TYPES):
+            if not isinstance(types, list) or not all(isinstance(kind, str) for kind in types) or not set(types) <= set(NOTIFICATION_TYPES):
                 raise _invalid(f"notificationTypes must be a list of {', '.join(NOTIFICATION_TYPES)}")
-            changes["notificationTypes"] = list(types)
+            changes["notificationTypes"] = list(dict.fromkeys(types))  # the whole set is replaced
         if ("notificationUrl" in body) != ("notificationAuthToken" in body):
             raise VppError(400, 9710)
         if "notificationUrl" in body:
             url, token = body["notificationUrl"], body["notificationAuthToken"]
-            if not isinstance(url, str) or not url.startswith("https://") or len(url) <= len("https://") or not isinstance(token, str):
+            if not notification_url_ok(url):
                 raise VppError(400, 9712)
+            if not isinstance(token, str) or not token:
+                raise VppError(400, 9710)
             self._check_limit(max(len(url), len(token)), "maxNotificationLength", 9711)
             changes.update(notificationUrl=url, notificationAuthToken=token)
         return changes
+
+    def _test_notification(self, location: Location, url: str) -> None:
+        """Apple sends TEST_NOTIFICATION to a new notification URL and refuses the config when it is not delivered.
+        Offline here: the setting notificationReachable says whether delivery works (no HTTP request is made)."""
+        reachable = self.settings.get("notificationReachable")
+        delivered = reachable if isinstance(reachable, bool) else any(url.startswith(prefix) for prefix in reachable)
+        location.notifications.append({"notificationType": "TEST_NOTIFICATION", "notificationId": str(uuid.uuid4()),
+                                       "notificationUrl": url, "delivered": delivered})
+        if not delivered:
+            raise VppError(400, 9728)
 
     # ------------------------------------------------------------------ reads
     def get_assets(self, request: Request, location: Location, _body: dict[str, Any]) -> dict[str, Any]:

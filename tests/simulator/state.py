@@ -69,6 +69,7 @@ ERROR_MESSAGES: dict[int, str] = {
     9725: "The MDM name is too long.",
     9726: "Unsupported HTTP method for this endpoint.",
     9727: "Unsupported Content-Type for this endpoint.",
+    9728: "Unable to deliver the test notification to the notification URL.",
     9729: "The service is temporarily unavailable.",
 }
 
@@ -221,17 +222,20 @@ class Location:
         self.org_name = org_name
         self.country_code = country_code
         self.revoked = revoked
-        self.default_platform = "volumestore"
+        self.default_platform = "volumestore"  # Apple: volumestore for education, enterprisestore for business
+        self.website_url: str | None = None
         self.assets: dict[AssetKey, Asset] = {}
         self.assignments: dict[AssignmentKey, int] = {}  # -> the version that added it
         self.assigned: Counter[AssetKey] = Counter()
         self.users: dict[str, User] = {}
         self.events: dict[str, Event] = {}
         self.rule_breaks: list[dict[str, Any]] = []  # Apple's written rules a client broke (statusIntervalSeconds)
+        # POST /client/config: mdmInfo (once set), notificationUrl (once set), notificationAuthToken, notificationTypes
         self.client_config: dict[str, Any] = {
             "notificationAuthToken": hashlib.sha256(f"notify-{uid}".encode("utf-8")).hexdigest()[:32],
             "notificationTypes": [],
         }
+        self.notifications: list[dict[str, Any]] = []  # what Apple "sent" to the notification URL (TEST_NOTIFICATION)
         self._version = 0
         self._versions: dict[str, int] = {}
         self._changed = False
@@ -536,6 +540,7 @@ class Location:
             "tokenExpirationDate": self.token_expiration_date,
             "versionId": self.version_id,
             "clientConfig": dict(self.client_config),
+            "notifications": [dict(notification) for notification in self.notifications],
             "assets": [{**self.asset_record(asset), "name": asset.name, "unlimited": asset.unlimited} for asset in self.assets.values()],
             "assignments": [self.assignment_record(key) for key in self.assignments],
             "users": [user.record() for user in self.users.values()],
@@ -583,6 +588,30 @@ def _seed_assignments(spec: dict[str, Any]) -> list[AssignmentKey]:
     return keys
 
 
+MDM_INFO_KEYS = ("id", "name", "metadata")
+CLIENT_CONFIG_SEED_KEYS = ("notificationUrl", "notificationAuthToken", "notificationTypes")
+
+
+def _seed_client_config(location: Location, spec: dict[str, Any]) -> None:
+    """What an MDM already set in the location's client config (``mdmInfo``: another MDM owns it), and the
+    location's own fields of GET /client/config (``websiteURL``, ``defaultPlatform``)."""
+    name = location.name
+    if "mdmInfo" in spec:
+        info = spec["mdmInfo"]
+        if not isinstance(info, dict) or not all(isinstance(info.get(key), str) and info[key] for key in MDM_INFO_KEYS):
+            raise SeedError(f"{name}: mdmInfo needs id, name and metadata (non-empty strings)")
+        location.client_config["mdmInfo"] = {key: info[key] for key in MDM_INFO_KEYS}
+    if ("notificationUrl" in spec) != ("notificationAuthToken" in spec):
+        raise SeedError(f"{name}: notificationUrl and notificationAuthToken go together")
+    for key in CLIENT_CONFIG_SEED_KEYS:
+        if key in spec:
+            location.client_config[key] = list(spec[key]) if key == "notificationTypes" else str(spec[key])
+    if spec.get("defaultPlatform") not in (None, "volumestore", "enterprisestore"):
+        raise SeedError(f"{name}: defaultPlatform must be volumestore or enterprisestore")
+    location.default_platform = spec.get("defaultPlatform") or location.default_platform
+    location.website_url = spec.get("websiteURL")
+
+
 def load_location(spec: dict[str, Any], now: datetime) -> Location:
     name = spec["name"]
     token = spec.get("token", {})
@@ -595,6 +624,7 @@ def load_location(spec: dict[str, Any], now: datetime) -> Location:
         country_code=spec.get("countryCode", "US"),
         revoked=bool(spec.get("revoked", False)),
     )
+    _seed_client_config(location, spec)
     for asset in _seed_assets(spec):
         if asset.key in location.assets:
             raise SeedError(f"{name}: asset {asset.key} twice")

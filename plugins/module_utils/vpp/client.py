@@ -51,18 +51,20 @@ class VppClient:
 
     ``sleep`` and ``clock`` are the run's time: the waits for events and for lost writes use them,
     so tests inject a fake clock here once. ``shared_pace`` (a SharedPace) paces this location
-    together with every other module process of the controller.
+    together with every other module process of the controller. ``hide`` (the module's) keeps a
+    secret found in an answer, such as the notification auth token, out of the module's output.
     """
 
     def __init__(self, token: SToken, api_url: str, timeout: float = 30.0, validate_certs: bool = True,
                  ca_path: Optional[str] = None, retries: int = 8, warn: Optional[Callable[[str], None]] = None,
                  read_only: bool = True, limits_cache: Optional[LimitsCache] = None, httpx_transport: Any = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                 shared_pace: Any = None):
+                 shared_pace: Any = None, hide: Optional[Callable[..., None]] = None):
         self.api_url = api_url.rstrip("/")
         self.sleep = sleep
         self.clock = clock
         self.warn = warn or (lambda message: None)
+        self.hide = hide or (lambda *secrets: None)
         self.read_only = read_only
         self._token = token
         self.transport = Transport(
@@ -74,11 +76,18 @@ class VppClient:
         self._limits_cache = limits_cache or LimitsCache(self.api_url)
         self._limits: Optional[ServiceLimits] = None
         self._urls: Dict[str, Any] = {}
+        self.owner: Optional[Dict[str, Any]] = None  # the location's mdmInfo, as the last answer had it
+        self.owner_known = False  # whether any authenticated answer came yet
         self._limits_lock = threading.Lock()
         self._in_flight = threading.BoundedSemaphore(plan.MAX_PARALLEL_REQUESTS)
 
     def close(self) -> None:
         self.transport.close()
+
+    @property
+    def token(self) -> SToken:
+        """The location's sToken as parsed (expiry, organisation name); its secret parts never go into a result."""
+        return self._token
 
     def limits(self, refresh: bool = False) -> "ServiceLimits":
         """Apple's current limits; read at most once per five minutes per API URL on this controller.
@@ -99,6 +108,11 @@ class VppClient:
                 self.transport.pacer.set_rate(self._limits.max_request_per_second or DEFAULT_LIMITS["max_request_per_second"])
             return self._limits
 
+    @property
+    def urls(self) -> Dict[str, Any]:
+        """The endpoint URLs of Apple's /service/config (read with the limits; empty before the first request)."""
+        return dict(self._urls)
+
     def url_for(self, path: str) -> str:
         """Where to send a request for a documented path: the service config's URL for it when it is on api_url's host."""
         url = self._urls.get(ENDPOINT_NAMES.get(path, ""))
@@ -113,7 +127,7 @@ class VppClient:
         """An authenticated GET, paced by the location's limit and at most five in flight."""
         self.limits()  # the pacing rate must be known before the first authenticated request
         with self._in_flight:
-            return self.transport.request("GET", self.url_for(path), params=params, headers=self._auth_headers())
+            return self._note_owner(self.transport.request("GET", self.url_for(path), params=params, headers=self._auth_headers()))
 
     def post(self, path: str, body: Dict[str, Any]) -> Any:
         """The one funnel for writes. A read-only client refuses, so check mode can never write."""
@@ -121,7 +135,16 @@ class VppClient:
             raise WriteBlockedError("write to {0} attempted through a read-only client".format(path))
         self.limits()
         with self._in_flight:
-            return self.transport.request("POST", self.url_for(path), json=body, headers=self._auth_headers())
+            return self._note_owner(self.transport.request("POST", self.url_for(path), json=body, headers=self._auth_headers()))
+
+    def _note_owner(self, answer: Any) -> Any:
+        """Apple: "inspect MdmInfo each time a response returns". Every authenticated answer carries the
+        location's mdmInfo once an MDM set it, so an answer without it means the location has no owner."""
+        if isinstance(answer, dict):
+            info = answer.get("mdmInfo")
+            self.owner = info if isinstance(info, dict) else None
+            self.owner_known = True
+        return answer
 
     def submit(self, path: str, body: Dict[str, Any]) -> str:
         """Send one asynchronous write and return Apple's event id."""

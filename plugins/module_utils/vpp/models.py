@@ -52,6 +52,28 @@ if HAS_PYDANTIC:
         limits: ServiceLimits = Field(default_factory=ServiceLimits)
         urls: Dict[str, Any] = Field(default_factory=dict)
 
+    class MdmInfo(AppleModel):
+        """The management service that claimed the location (its owner), as set in the client config."""
+        id: Optional[str] = None
+        name: Optional[str] = None
+        metadata: Optional[str] = None
+
+        def to_result(self) -> dict:
+            return {"id": self.id, "name": self.name, "metadata": self.metadata}
+
+    class ClientConfig(AppleModel):
+        """GET /client/config. The notification auth token is deliberately not a field: it is dropped here."""
+        location_name: Optional[str] = None
+        country_iso2a_code: Optional[str] = Field(default=None, alias="countryISO2ACode")
+        country_code: Optional[str] = None
+        default_platform: Optional[str] = None
+        mdm_info: Optional[MdmInfo] = None
+        notification_url: Optional[str] = None
+        subscribed_notification_types: Optional[List[str]] = None
+        notification_types: Optional[List[str]] = None
+        u_id: Optional[str] = Field(default=None, alias="uId")
+        token_expiration_date: Optional[str] = None
+
     class Asset(AppleModel):
         adam_id: str
         pricing_param: str

@@ -21,6 +21,7 @@ from ansible_collections.assetops.licensing.plugins.module_utils.module import (
     clean_list,
     http_url,
     id_list,
+    not_blank,
     positive_seconds,
     zero_or_more,
 )
@@ -59,6 +60,7 @@ CONNECTION_OPTIONS: Dict[str, Dict[str, Any]] = {
     "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, ["VPP_VALIDATE_CERTS"])},
     "ca_path": {"type": "path", "fallback": (env_fallback, ["VPP_CA_PATH"])},
     "retries": {"type": "int", "default": 8, "clean": zero_or_more},
+    "mdm_id": {"type": "str", "fallback": (env_fallback, ["VPP_MDM_ID"]), "clean": not_blank},
 }
 
 # Waiting for Apple's events (doc fragment assetops.licensing.vpp.wait); ``wait`` itself differs per module.
@@ -122,5 +124,5 @@ class VppModule(CollectionModule):
         return VppClient(
             stoken, api_url=self.params["api_url"], timeout=self.params["timeout"], validate_certs=self.params["validate_certs"],
             ca_path=self.params["ca_path"], retries=self.params["retries"], warn=self.warn, read_only=read_only,
-            shared_pace=SharedPace(self.params["api_url"], stoken.value),
+            shared_pace=SharedPace(self.params["api_url"], stoken.value), hide=self.hide,
         )

@@ -30,6 +30,7 @@ from ansible_collections.assetops.licensing.plugins.module_utils.vpp.events impo
 )
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import limit
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.owner import check_owner
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import in_parallel
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.reads import find_assets, find_assignments
 
@@ -417,6 +418,7 @@ def assign(client: Any, options: Any) -> Dict[str, Any]:
                          pricing_param=common_pricing(desired))
     held = read_held(client, desired, assets)
     changes = plan.change_set(desired, held, options.state)
+    check_owner(client, options.mdm_id, "changes")
     if changes and present:
         preflight(groups, assets, changes)
     elif changes:
@@ -441,6 +443,7 @@ def revoke(client: Any, options: Any) -> Dict[str, Any]:
         assets = find_assets(client, adam_ids=sorted({pair.adam_id for pair in held}))
         revocable_assets = {asset.key for asset in assets if asset.revocable}
     revocable = {pair for pair in held if (pair.adam_id, pair.pricing_param) in revocable_assets}
+    check_owner(client, options.mdm_id, "revoked")
     if not revocable or options.check_mode:
         progress = Progress(done=revocable if options.check_mode else set())
     else:

@@ -81,15 +81,3 @@ def test_content_type_method_and_unknown_path(vpp, client) -> None:
     assert client.get("/mdm/v2/nothing-here", headers=vpp.headers).status_code == 404
     response = vpp.client.post("/mdm/v2/assets/associate", content=b"{not json", headers={**vpp.headers, "Content-Type": "application/json"})
     assert (response.status_code, response.json()["errorNumber"]) == (400, 9602)
-
-
-def test_client_config(vpp) -> None:
-    config = vpp.get("/client/config").json()
-    assert config["locationName"] == "Main" and config["countryCode"] == "US" and config["uId"] == "2049025000431439"
-    assert config["notificationAuthToken"] and "mdmInfo" not in config
-    mdm_info = {"id": "assetops", "name": "assetops.licensing", "metadata": "ansible"}
-    response = vpp.post("/client/config", {"mdmInfo": mdm_info, "notificationTypes": ["ASSET_MANAGEMENT"]})
-    assert response.status_code == 200 and response.json()["mdmInfo"] == mdm_info
-    assert vpp.get("/assets").json()["mdmInfo"] == mdm_info  # every authenticated response says who claimed it
-    assert vpp.post("/client/config", {"mdmInfo": {"id": "x"}}).json()["errorNumber"] == 9723
-    assert vpp.post("/client/config", {"notificationUrl": "https://example.org/hook"}).json()["errorNumber"] == 9710

@@ -87,3 +87,15 @@ def test_check_input_fails_before_the_client_is_built(failures):  # pylint: disa
         module.run(lambda client, options: {}, check_input=refuse)
     assert caught.value.args[0]["msg"] == "purge_tags needs tags"
     assert built == []
+
+
+@pytest.mark.parametrize("blank", [" ", "\n", "  \t"])
+def test_a_blank_no_log_value_masks_nothing(blank):
+    """ansible-core adds every no_log option's value to no_log_values; a blank one would turn each space of the
+    result (the error saying the value is blank, too) into ********."""
+    from ansible.module_utils.testing import patch_module_args  # pylint: disable=import-outside-toplevel
+
+    with patch_module_args({"secret": blank, "other": "s3cret"}):
+        module = CollectionModule({"secret": {"type": "str", "no_log": True}, "other": {"type": "str", "no_log": True}})
+    assert "s3cret" in module.no_log_values
+    assert all(str(value).strip() for value in module.no_log_values)

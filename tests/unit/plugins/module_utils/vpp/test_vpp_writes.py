@@ -138,7 +138,8 @@ def results(pairs):
 
 def task(**options):
     """The options a module passes to its work, with the modules' defaults."""
-    return SimpleNamespace(**dict({"wait": True, "wait_timeout": 600, "poll_interval": 30, "resend_after": 600, "check_mode": False}, **options))
+    return SimpleNamespace(**dict({"wait": True, "wait_timeout": 600, "poll_interval": 30, "resend_after": 600, "mdm_id": None,
+                                   "check_mode": False}, **options))
 
 
 def assign(client, clock, adam_ids, serials=None, users=None, state="present", pricing="STDQ", **options):
