@@ -8,11 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError, ReportedError, WriteBlockedError
-from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, RequestPacer
+from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import client_config as cc
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import VppClient
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import LimitsCache
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import parse_stoken
 
 OURS = {"id": "assetops", "name": "assetops.licensing", "metadata": "ansible"}
 JAMF = {"id": "jamf-7781", "name": "Jamf Pro", "metadata": "jamf.example.org tenant 7781"}
@@ -162,24 +159,16 @@ def sim(simulator_factory):
 
 
 @pytest.fixture
-def build(tmp_path, monkeypatch):
+def build(vpp_client):
     """build(sim, location="Main", read_only=False) -> (client, hidden, warnings)."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    made = []
 
     def make(sim, location="Main", read_only=False):
         hidden, warnings = [], []
-        client = VppClient(parse_stoken(sim.tokens()[location]), api_url=sim.vpp_url, retries=0, read_only=read_only,
-                           limits_cache=LimitsCache(sim.vpp_url, directory=str(tmp_path)), httpx_transport=sim.transport(),
-                           hide=lambda *secrets: hidden.extend(secrets), warn=warnings.append)
-        client.transport.pacer = RequestPacer(sleep=lambda seconds: None)
-        made.append(client)
+        client = vpp_client(sim, token=sim.tokens()[location], read_only=read_only, hide=lambda *secrets: hidden.extend(secrets),
+                            warn=warnings.append)
         return client, hidden, warnings
 
-    yield make
-    for client in made:
-        client.close()
+    return make
 
 
 def config_posts(sim):

@@ -7,8 +7,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import VppClient
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import LimitsCache
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.location import config_record, location_info, token_days_left
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import ClientConfig
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import VppModule
@@ -31,22 +29,10 @@ SNAKE_LIMITS = {
 
 
 @pytest.fixture
-def build(tmp_path, monkeypatch):
+def build(vpp_client):
     """build(sim, token=..., hidden=[...]) -> a read-only VppClient on the simulator with a private limits cache."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    made = []
-
-    def make(sim, token=None, hidden=None):
-        client = VppClient(parse_stoken(token or make_stoken()), api_url=API_URL, retries=0,
-                           limits_cache=LimitsCache(API_URL, directory=str(tmp_path)), httpx_transport=sim.transport(),
-                           sleep=lambda seconds: None, hide=(lambda *secrets: hidden.extend(secrets)) if hidden is not None else None)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
+    return lambda sim, token=None, hidden=None: vpp_client(
+        sim, token=token, api_url=API_URL, pace=True, hide=(lambda *secrets: hidden.extend(secrets)) if hidden is not None else None)
 
 
 def claim(sim, **body):

@@ -5,13 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.assetops.licensing.plugins.module_utils.http import RequestPacer
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import writes
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import VppClient
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import LimitsCache
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.owner import OwnerError, check_owner
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import parse_stoken
-from tests.utils.stokens import make_stoken
 from tests.utils.vpp_seeds import LOCATION, asset, assignment
 
 JAMF = {"id": "jamf-7781", "name": "Jamf Pro", "metadata": "tenant 12"}
@@ -19,20 +14,8 @@ PREFIX = "/mdm/v2"
 
 
 @pytest.fixture
-def build(tmp_path):
-    made = []
-
-    def make(sim, read_only=False):
-        client = VppClient(parse_stoken(make_stoken()), api_url=sim.vpp_url, retries=0, read_only=read_only,
-                           limits_cache=LimitsCache(sim.vpp_url, directory=str(tmp_path)), httpx_transport=sim.transport(),
-                           sleep=lambda seconds: None)
-        client.transport.pacer = RequestPacer(sleep=lambda seconds: None)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
+def build(vpp_client):
+    return lambda sim, read_only=False: vpp_client(sim, read_only=read_only)
 
 
 def location(apple, owner=None):

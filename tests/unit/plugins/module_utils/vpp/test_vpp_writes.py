@@ -14,15 +14,11 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from ansible_collections.assetops.licensing.plugins.module_utils.http import RequestPacer
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import WriteBlockedError
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import events as vpp_events
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan, writes
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.client import VppClient
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.events import failed_pairs
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import LimitsCache
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment, EventStatus
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import parse_stoken
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import PreflightError
 from tests.utils.stokens import make_stoken
 from tests.utils.vpp_seeds import LOCATION, asset, assignment
@@ -64,26 +60,12 @@ def clock():
 
 
 @pytest.fixture
-def build(tmp_path, monkeypatch, clock):
-    """build(sim, read_only=False) -> a VppClient on the simulator whose waits run on the fake clock.
+def build(vpp_client, clock):
+    """build(sim, read_only=False, drop_error=...) -> a VppClient on the simulator whose waits run on the fake clock.
 
-    ``drop_error``: the httpx error a drop fault raises in the client."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    made = []
-
-    def make(sim, read_only=False, drop_error=httpx.RemoteProtocolError):
-        client = VppClient(parse_stoken(TOKEN), api_url=sim.vpp_url, retries=0, read_only=read_only,
-                           limits_cache=LimitsCache(sim.vpp_url, directory=str(tmp_path)), httpx_transport=sim.transport(drop_error),
-                           sleep=clock.sleep, clock=clock)
-        # Pacing is tested in test_vpp_client; here the recorded sleeps are the event waits only.
-        client.transport.pacer = RequestPacer(sleep=lambda seconds: None)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
+    Pacing is tested in test_vpp_client; here the recorded sleeps are the event waits only."""
+    return lambda sim, read_only=False, drop_error=httpx.RemoteProtocolError: vpp_client(
+        sim, token=TOKEN, read_only=read_only, drop_error=drop_error, sleep=clock.sleep, clock=clock)
 
 
 def location(apple, assets, assignments=(), page_size=50, users=USERS, limits=None, **settings):
