@@ -53,33 +53,109 @@ def outcome(done: subprocess.CompletedProcess) -> str:
 
 @pytest.mark.integration
 def test_per_host_template_in_play_vars(ansible):
-    """An extra app for the first 20 of 60 hosts, as a per-host template in the play's vars.
+    """The extra app for the first 40 of 200 hosts, as a per-host template in the play's vars.
 
     The role used to read every host's apps through hostvars in one run_once task; hostvars hold no
-    play vars, so the first host's value (with the extra app) was applied to all 60.
+    play vars, so the run_once host's value (with the extra app) was applied to all 200. Check mode
+    first: it predicts exactly the pairs the run makes, and no request count ("in 0 request(s)").
     """
-    names = ["ipad-{0:03d}".format(number) for number in range(1, 61)]
+    names = ["ipad-{0:03d}".format(number) for number in range(1, 201)]
     serials = {name: "TPLVAR{0:04d}".format(number) for number, name in enumerate(names, start=1)}
     play_vars = {
         "device_onboarding_apps": [{"adam_id": CORE_APP}],
-        "device_onboarding_extra_apps": "{{ [{'adam_id': '" + EXTRA_APP + "'}] if (inventory_hostname[-3:] | int) <= 20 else [] }}",
+        "device_onboarding_extra_apps": "{{ [{'adam_id': '" + EXTRA_APP + "'}] if (inventory_hostname[-3:] | int) <= 40 else [] }}",
     }
     hosts = {name: {"device_onboarding_serial_number": serials[name]} for name in names}
     ansible.sim.clear_log()
+    checked = run_role(ansible, play_vars, hosts, LOCATION, "--check")
+    assert checked.returncode == 0, outcome(checked)
+    assert ansible.sim.summary()["writes"] == 0
+    summary = next(line for line in checked.stdout.splitlines() if "in one vpp_assignment call" in line)
+    assert "2 app set(s) for 200 device(s) in one vpp_assignment call: would assign 240 pair(s)" in summary, summary
+    assert "request" not in summary.split("call:")[1], summary
+
     done = run_role(ansible, play_vars, hosts, LOCATION)
     assert done.returncode == 0, outcome(done)
-    first, rest = [serials[name] for name in names[:20]], [serials[name] for name in names[20:]]
+    first, rest = [serials[name] for name in names[:40]], [serials[name] for name in names[40:]]
     everyone = first + rest
     assert holders(ansible.sim, LOCATION, CORE_APP, everyone) == set(everyone)
     extra = holders(ansible.sim, LOCATION, EXTRA_APP, everyone)
-    assert extra == set(first), "extra app on {0} device(s) past the first 20; missing on {1}".format(
+    assert extra == set(first), "extra app on {0} device(s) past the first 40; missing on {1}".format(
         len(extra - set(first)), sorted(set(first) - extra))
-    # one vpp_assignment call: 2 app sets (20 devices x 2 apps, 40 x 1) fit in 2 write requests
+    # one vpp_assignment call: 2 app sets (40 devices x 2 apps, 160 x 1) fit in 2 write requests
     assert ansible.sim.summary()["writes"] == 2
+    assert "would assign 240 pair(s)" not in done.stdout and "assign 240 pair(s) in 2 write request(s)" in done.stdout, outcome(done)
 
     again = run_role(ansible, play_vars, hosts, LOCATION)
     assert again.returncode == 0, outcome(again)
     assert "changed=0" in again.stdout and ansible.sim.summary()["writes"] == 2, outcome(again)
+
+
+@pytest.mark.integration
+def test_values_from_host_vars_group_vars_set_fact_and_extra_vars(ansible):
+    """Every other place Ansible takes a host's value from, in one play over 40 hosts:
+
+    - group_vars/devices.yml: the core app for every device;
+    - host_vars/<host>.yml: the serial numbers of hosts 1-10;
+    - the inventory file: the serial numbers of hosts 11-20;
+    - set_fact in pre_tasks: the serial numbers of hosts 21-40 (from another variable);
+    - extra vars: a per-host template that gives the extra app to the hosts of group lab.
+    """
+    names = ["dev-{0:02d}".format(number) for number in range(1, 41)]
+    serials = {name: "SRCS{0:04d}".format(number) for number, name in enumerate(names, start=1)}
+    lab = names[5:15]  # spans the host_vars and the inventory halves
+    inventory_dir = ansible.workdir / "inventory"
+    (inventory_dir / "group_vars").mkdir(parents=True)
+    (inventory_dir / "host_vars").mkdir()
+    (inventory_dir / "group_vars" / "devices.yml").write_text(json.dumps({"device_onboarding_apps": [{"adam_id": CORE_APP}]}))
+    for name in names[:10]:
+        (inventory_dir / "host_vars" / "{0}.yml".format(name)).write_text(json.dumps({"device_onboarding_serial_number": serials[name]}))
+    hosts: Dict[str, Dict[str, Any]] = {}
+    for number, name in enumerate(names, start=1):
+        hosts[name] = {}
+        if 11 <= number <= 20:
+            hosts[name]["device_onboarding_serial_number"] = serials[name]
+        elif number > 20:
+            hosts[name]["asset_tag_serial"] = serials[name]
+    inventory = {"all": {"children": {
+        "devices": {"vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+                    "hosts": hosts},
+        "lab": {"hosts": {name: {} for name in lab}}}}}
+    (inventory_dir / "devices.yml").write_text(json.dumps(inventory))
+    playbook = ansible.workdir / "onboard.yml"
+    playbook.write_text(json.dumps([{
+        "name": "Onboard", "hosts": "devices", "gather_facts": False,
+        "vars": {"device_onboarding_poll_interval": 0.5, "device_onboarding_progress_interval": 1},
+        "pre_tasks": [{"name": "Serial numbers that only a fact holds", "when": "asset_tag_serial is defined",
+                       "ansible.builtin.set_fact": {"device_onboarding_serial_number": "{{ asset_tag_serial }}"}}],
+        "roles": [{"role": ROLE}]}]))
+    extra_vars = ansible.workdir / "extra.json"
+    extra_vars.write_text(json.dumps(
+        {"device_onboarding_extra_apps": "{{ [{'adam_id': '" + EXTRA_APP + "'}] if 'lab' in group_names else [] }}"}))
+    env = {"VPP_TOKEN": ansible.sim.tokens()[LOCATION], "VPP_API_URL": ansible.sim.vpp_url,
+           "ANSIBLE_INVENTORY": str(inventory_dir / "devices.yml"), "ANSIBLE_FORKS": "10"}
+    done = subprocess.run([str(BIN / "ansible-playbook"), str(playbook), "-e", "@" + str(extra_vars)], cwd=ansible.workdir,
+                          env=ansible.env(env), capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, outcome(done)
+    everyone = [serials[name] for name in names]
+    assert holders(ansible.sim, LOCATION, CORE_APP, everyone) == set(everyone)
+    assert holders(ansible.sim, LOCATION, EXTRA_APP, everyone) == {serials[name] for name in lab}
+
+
+@pytest.mark.integration
+def test_long_calls_show_progress(ansible):
+    """While Apple's events are pending, the play prints a line every device_onboarding_progress_interval
+    seconds (the call runs as an async job), and the result is the same as without."""
+    names = ["slow-{0:02d}".format(number) for number in range(1, 6)]
+    serials = {name: "SLOW{0:04d}".format(number) for number, name in enumerate(names, start=1)}
+    hosts = {name: {"device_onboarding_serial_number": serials[name]} for name in names}
+    ansible.sim.settings(eventSeconds=4)
+    done = run_role(ansible, {"device_onboarding_apps": [{"adam_id": CORE_APP}], "device_onboarding_progress_interval": 1},
+                    hosts, LOCATION)
+    assert done.returncode == 0, outcome(done)
+    assert done.stdout.count("ASYNC POLL on") >= 2, outcome(done)
+    assert holders(ansible.sim, LOCATION, CORE_APP, list(serials.values())) == set(serials.values())
+    assert "assign 5 pair(s) in 1 write request(s)" in done.stdout, outcome(done)
 
 
 @pytest.mark.integration
