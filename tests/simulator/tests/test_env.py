@@ -28,7 +28,7 @@ def parsed(lines: list[str]) -> dict[str, str]:
     for line in lines:
         word, assignment = shlex.split(line)
         assert word == "export"
-        key, _, value = assignment.partition("=")
+        key, value = assignment.split("=", 1)
         values[key] = value
     return values
 
