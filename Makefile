@@ -2,6 +2,8 @@
 #
 #   make test        everything CI checks, in order: units integration compat reliability packaging molecule sanity
 #                    lint changelog-lint docs-lint
+#   make install     build the collection tarball and install it into COLLECTIONS_PATH (~/.ansible/collections,
+#                    on ansible's default search path: `ansible-doc assetops.licensing.vpp_assignment` then finds it)
 #   make bench       the benchmarks against the simulator; writes docs/benchmarks.md and docs/benchmarks.png
 #   make help        list the targets
 #
@@ -29,6 +31,15 @@ COMPAT_VENV := .venv-compat
 COMPAT_REQUIREMENTS := tests/utils/requirements-compat.txt
 COMPAT_STAMP := $(COMPAT_VENV)/.requirements-installed
 COMPAT_ARGS ?=
+# `make build` writes the tarball (ansible-galaxy collection build; galaxy.yml's build_ignore leaves out venvs,
+# caches and test output) into BUILD_DIR; `make install` installs it into COLLECTIONS_PATH, by default the
+# first folder of ansible's default collections path, so ansible, ansible-doc and ansible-playbook find it
+# with no setting. Another folder: `make install COLLECTIONS_PATH=/srv/collections`, then put it on
+# ANSIBLE_COLLECTIONS_PATH. The installed copy does not follow the checkout: run `make install` again.
+BUILD_DIR ?= .build
+COLLECTIONS_PATH ?= $(HOME)/.ansible/collections
+COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml | tr -d "\"' ")
+TARBALL := $(BUILD_DIR)/assetops-licensing-$(COLLECTION_VERSION).tar.gz
 # Extra arguments, e.g. `make units PYTEST_ARGS=-x`, `make sanity SANITY_ARGS="--test pylint"`.
 PYTEST_ARGS ?=
 SANITY_ARGS ?=
@@ -40,11 +51,13 @@ UNIT_PATHS := $(wildcard tests/unit tests/simulator/tests)
 # The steps of `make test`, in order.
 TEST_STEPS := units integration compat reliability packaging molecule sanity lint changelog-lint docs-lint
 
-.PHONY: help venv test $(TEST_STEPS) molecule packaging docs docs-lint demo bench clean distclean
+.PHONY: help venv test $(TEST_STEPS) molecule packaging docs docs-lint demo bench build install clean distclean
 
 help:
 	@echo "Targets:"
 	@echo "  venv            create/update .venv from requirements-dev.txt (only when requirements changed)"
+	@echo "  build           ansible-galaxy collection build into $(BUILD_DIR)/ (BUILD_DIR=...)"
+	@echo "  install         build, then install the tarball into $(COLLECTIONS_PATH) (COLLECTIONS_PATH=...)"
 	@echo "  test            run, in order: $(TEST_STEPS)"
 	@echo "  units           pytest $(UNIT_PATHS)"
 	@echo "  integration     pytest tests/integration"
@@ -68,6 +81,14 @@ $(VENV_STAMP): requirements-dev.txt requirements.txt
 	$(VENV_BIN)/python -m pip install --disable-pip-version-check --quiet --upgrade pip
 	$(VENV_BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
 	@touch $@
+
+build: venv
+	@echo "==> build: ansible-galaxy collection build into $(BUILD_DIR)/ (galaxy.yml build_ignore: no venvs, caches, test output)"
+	$(IN_VENV) $(VENV_BIN)/ansible-galaxy collection build --force --output-path "$(BUILD_DIR)" .
+
+install: build
+	@echo "==> install: $(TARBALL) into $(COLLECTIONS_PATH)"
+	$(IN_VENV) $(VENV_BIN)/ansible-galaxy collection install --force --offline "$(TARBALL)" -p "$(COLLECTIONS_PATH)"
 
 # Runs every step even when one fails, so one run shows all problems; fails if any step failed.
 test: venv
@@ -173,7 +194,7 @@ docs-lint: venv
 
 clean:
 	@echo "==> clean: removing test output and caches"
-	rm -rf tests/output .pytest_cache .hypothesis .cache changelogs/.plugin-cache.yaml *.tar.gz
+	rm -rf tests/output .pytest_cache .hypothesis .cache changelogs/.plugin-cache.yaml *.tar.gz .build
 	find . -path ./.git -prune -o -path './.venv*' -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
 
 distclean: clean

@@ -14,6 +14,9 @@ from tests.utils.collections_root import REPO_ROOT
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
+# `make build` and `make install` depend on `venv`, which would re-install the venv these tests run in when
+# requirements*.txt are newer than its stamp: `-o` makes make take the venv as it is.
+MAKE = ("make", "--no-print-directory", "-o", ".venv/.requirements-installed")
 
 
 def run_tool(*args: str, cwd: Path = REPO_ROOT, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
@@ -21,6 +24,11 @@ def run_tool(*args: str, cwd: Path = REPO_ROOT, env: dict | None = None, timeout
     done = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     assert done.returncode == 0, "{0} failed ({1}):\n{2}\n{3}".format(" ".join(map(str, args)), done.returncode, done.stdout, done.stderr)
     return done
+
+
+def make_env(env: dict) -> dict:
+    """``env`` without the variables of a make that runs the tests (a sub-make would join its jobserver)."""
+    return {k: v for k, v in env.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
 
 
 def base_env(collections_path: Path) -> dict:
@@ -58,9 +66,9 @@ def clean_environ(monkeypatch):
 
 @pytest.fixture(scope="session")
 def built_tarball(tmp_path_factory) -> Path:
-    """`ansible-galaxy collection build` of the checkout, once per session."""
+    """`make build` (ansible-galaxy collection build, what `make install` installs) of the checkout, once per session."""
     out = tmp_path_factory.mktemp("build")
-    run_tool(BIN / "ansible-galaxy", "collection", "build", "--output-path", out, REPO_ROOT, env=base_env(out))
+    run_tool(*MAKE, "build", "BUILD_DIR={0}".format(out), env=make_env(base_env(out)))
     tarballs = list(out.glob("assetops-licensing-*.tar.gz"))
     assert len(tarballs) == 1, tarballs
     return tarballs[0]
