@@ -1,5 +1,5 @@
-"""Apple's App and Book Management API v2 under /mdm/v2, as described in
-shared/reference/apple-vpp-api.md: sToken auth, paged reads, validated asynchronous writes.
+"""Apple's App and Book Management API v2 under /mdm/v2, as Apple documents it
+(developer.apple.com, "App and Book Management"): sToken auth, paged reads, validated asynchronous writes.
 
 Request handling is here; the data, license accounting and events are in state.py.
 """

@@ -1,5 +1,5 @@
-"""The reseller platform's Asset API under /api/v1, as described in
-shared/reference/reseller-asset-api.md: OAuth password grant (Basic client auth, scope CustomerApi),
+"""The reseller platform's Asset API under /api/v1, as Crayon documents it
+(Cloud-iQ API, Asset resource): OAuth password grant (Basic client auth, scope CustomerApi),
 bearer tokens that expire, the asset list with PascalCase filters and {Items, TotalHits} paging from
 page 1, GET/PUT of one asset, tags, and the {ErrorCode, Message, Parameters, ObjectErrors} error body.
 
