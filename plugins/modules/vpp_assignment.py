@@ -252,7 +252,11 @@ not_revocable:
   type: list
   elements: str
 diff:
-  description: Per device or user named in the task, the named assets it holds before and after.
+  description:
+    - Per device or user named in the task, the named assets it holds before and after (C(before), C(after)).
+    - C(before_header), which ansible prints as the diff's first line (after C(--- before) and a colon), sums it up and says what the diff covers, for
+      example C(would assign 400 pairs to 200 devices (2 apps); only the task's apps are shown); other assets the
+      devices and users hold are not read, so an empty C(after) under V(absent) does not mean they hold nothing.
   returned: with --diff
   type: dict
 """

@@ -92,7 +92,11 @@ failures:
   type: list
   elements: dict
 diff:
-  description: Per device or user named, the assets it holds before and after.
+  description:
+    - Per device or user named, every asset it holds before and after (C(before), C(after)); those that are not
+      revocable, such as Books, stay.
+    - C(before_header), which ansible prints as the diff's first line (after C(--- before) and a colon), sums it up, for example
+      C(would revoke 6 pairs from 2 devices and 1 user (3 apps); every asset the named devices and users hold is shown).
   returned: with --diff
   type: dict
 """

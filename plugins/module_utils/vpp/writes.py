@@ -401,6 +401,18 @@ def execute(client: Any, operation: Any, items: Sequence[Any], options: Any) -> 
 
 # -- report -------------------------------------------------------------------------------------
 
+# action -> (infinitive, past tense, past participle, preposition), for the diff's first line
+ACTIONS = {
+    "assign": ("assign", "assigned", "assigned", "to"),
+    "take back": ("take back", "took back", "taken back", "from"),
+    "revoke": ("revoke", "revoked", "revoked", "from"),
+}
+# What the diff of each module covers (it is not everything the devices and users hold, or is)
+TASK_APPS = "only the task's apps are shown"
+TARGETS_WHOLE = "every asset the named devices and users hold is shown"
+ASSET_NOUNS = {"App": "app", "Book": "book"}
+
+
 def diff_view(pairs: Iterable[Assignment]) -> Dict[str, List[str]]:
     """Per target, the assets it holds, for a readable --diff."""
     view: Dict[str, List[str]] = {}
@@ -408,6 +420,33 @@ def diff_view(pairs: Iterable[Assignment]) -> Dict[str, List[str]]:
         label = "{0} {1}".format("serial" if pair.target_kind == Assignment.SERIAL else "user", pair.target_id)
         view.setdefault(label, []).append("{0} ({1})".format(pair.adam_id, pair.pricing_param))
     return view
+
+
+def _count(number: int, noun: str) -> str:
+    return "{0} {1}{2}".format(number, noun, "" if number == 1 else "s")
+
+
+def diff_summary(action: str, pairs: Iterable[Assignment], check_mode: bool = False, waited: bool = True,
+                 product_types: Optional[Dict[str, Optional[str]]] = None) -> str:
+    """One line for the top of the diff, e.g. "would assign 400 pairs to 200 devices (2 apps)"."""
+    infinitive, past, participle, preposition = ACTIONS[action]
+    pairs = set(pairs)
+    if not pairs:
+        return "nothing to {0}".format(infinitive) if check_mode else "nothing {0}".format(participle)
+    devices = len({pair.target_id for pair in pairs if pair.target_kind == Assignment.SERIAL})
+    users = len({pair.target_id for pair in pairs if pair.target_kind == Assignment.USER})
+    targets = " and ".join(_count(number, noun) for number, noun in ((devices, "device"), (users, "user")) if number)
+    nouns: Dict[str, int] = {}
+    for adam_id in {pair.adam_id for pair in pairs}:
+        noun = ASSET_NOUNS.get((product_types or {}).get(adam_id) or "", "asset")
+        nouns[noun] = nouns.get(noun, 0) + 1
+    assets = ", ".join(_count(nouns[noun], noun) for noun in ("app", "book", "asset") if noun in nouns)
+    counts = "{0} {1} {2} ({3})".format(_count(len(pairs), "pair"), preposition, targets, assets)
+    if check_mode:
+        return "would {0} {1}".format(infinitive, counts)
+    if not waited:
+        return "asked Apple to {0} {1}, not waited for".format(infinitive, counts)
+    return "{0} {1}".format(past, counts)
 
 
 def _few(items: Sequence[str]) -> str:
@@ -471,19 +510,19 @@ def error_message(progress: Progress, verb: str, planned: Iterable[Assignment] =
     return "{0}; {1} pair(s) {2}; see failures and events".format("; ".join(problems), len(progress.done), verb)
 
 
-def report(key: str, verb: str, before: Set[Assignment], after: Set[Assignment], progress: Progress,
+def report(key: str, verb: str, before: Set[Assignment], after: Set[Assignment], progress: Progress, header: str,
            planned: Iterable[Assignment] = ()) -> Dict[str, Any]:
     """The result of a write module: ``key`` lists the pairs done (or, in check mode, those that would be).
 
     ``changed`` follows what Apple holds: an accepted request whose pairs are not seen done changed nothing
-    that is known.
+    that is known. ``header`` opens the diff: ansible prints it as ``--- before: <header>``, the first line.
     """
     return {
         "changed": bool(progress.done),
         key: [pair.to_result() for pair in sorted(progress.done)],
         "events": list(progress.events.values()),
         "failures": progress.failures,
-        "diff": {"before": diff_view(before), "after": diff_view(after)},
+        "diff": {"before_header": header, "before": diff_view(before), "after": diff_view(after)},
         "error": error_message(progress, verb, planned),
     }
 
@@ -562,8 +601,9 @@ def assign(client: Any, options: Any) -> Dict[str, Any]:
     desired: Set[Assignment] = set()
     for group in groups:
         desired |= plan.desired_pairs([(adam_id, group.pricing_param) for adam_id in group.adam_ids], group.serial_numbers, group.client_user_ids)
+    action = "assign" if present else "take back"
     if not desired:
-        return report("changes", verb, set(), set(), Progress())
+        return report("changes", verb, set(), set(), Progress(), "{0}; {1}".format(diff_summary(action, (), options.check_mode), TASK_APPS))
     assets = find_assets(client, adam_ids=plan.unique(adam_id for group in groups for adam_id in group.adam_ids),
                          pricing_param=common_pricing(desired))
     held = read_held(client, desired, assets)
@@ -577,7 +617,10 @@ def assign(client: Any, options: Any) -> Dict[str, Any]:
         progress = Progress(done=set(changes))
     else:
         progress = execute(client, PairWrite(ASSOCIATE if present else DISASSOCIATE), changes, options)
-    return report("changes", verb, held, (held | progress.done) if present else (held - progress.done), progress, changes)
+    summary = diff_summary(action, progress.done, options.check_mode, options.wait or not progress.events,
+                           {asset.adam_id: asset.product_type for asset in assets})
+    return report("changes", verb, held, (held | progress.done) if present else (held - progress.done), progress,
+                  "{0}; {1}".format(summary, TASK_APPS), changes)
 
 
 # -- vpp_revoke -------------------------------------------------------------------------------------
@@ -586,12 +629,12 @@ def revoke(client: Any, options: Any) -> Dict[str, Any]:
     """vpp_revoke: remove every revocable asset from the named targets."""
     serial_numbers, client_user_ids = options.serial_numbers or [], options.client_user_ids or []
     if not serial_numbers and not client_user_ids:
-        return report("revoked", "revoked", set(), set(), Progress())
+        return report("revoked", "revoked", set(), set(), Progress(), "{0}; {1}".format(diff_summary("revoke", (), options.check_mode), TARGETS_WHOLE))
     held = set(find_assignments(client, serial_numbers=serial_numbers or None, client_user_ids=client_user_ids or None))
-    revocable_assets = set()
+    assets: List[Any] = []
     if held:
         assets = find_assets(client, adam_ids=sorted({pair.adam_id for pair in held}))
-        revocable_assets = {asset.key for asset in assets if asset.revocable}
+    revocable_assets = {asset.key for asset in assets if asset.revocable}
     revocable = {pair for pair in held if (pair.adam_id, pair.pricing_param) in revocable_assets}
     check_owner(client, options.mdm_id, "revoked")
     if not revocable or options.check_mode:
@@ -599,4 +642,6 @@ def revoke(client: Any, options: Any) -> Dict[str, Any]:
     else:
         operation = Revoke(revocable)
         progress = execute(client, operation, operation.items_for(revocable), options)
-    return report("revoked", "revoked", held, held - progress.done, progress, revocable)
+    summary = diff_summary("revoke", progress.done, options.check_mode, options.wait or not progress.events,
+                           {asset.adam_id: asset.product_type for asset in assets})
+    return report("revoked", "revoked", held, held - progress.done, progress, "{0}; {1}".format(summary, TARGETS_WHOLE), revocable)

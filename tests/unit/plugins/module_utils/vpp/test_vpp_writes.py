@@ -914,6 +914,77 @@ def test_many_targets_of_one_failure_are_named_up_to_three(build, apple, clock):
     assert result["failures"][0]["serial_numbers"] == ["S1", "S2", "S3", "S4", "S5"]
 
 
+# -- the diff's first line ------------------------------------------------------------------------
+
+def pairs_for(adam_ids, serials=(), users=()):
+    return {pair(adam_id, serial) for adam_id in adam_ids for serial in serials} | {pair(adam_id, user, USER) for adam_id in adam_ids for user in users}
+
+
+APPS = {"100": "App", "200": "App", "300": "Book"}
+DEVICES_200 = ["D{0}".format(number) for number in range(200)]
+
+
+@pytest.mark.parametrize("action, pairs, check_mode, expected", [
+    ("assign", pairs_for(["100", "200"], DEVICES_200), True, "would assign 400 pairs to 200 devices (2 apps)"),
+    ("assign", pairs_for(["100", "200"], DEVICES_200), False, "assigned 400 pairs to 200 devices (2 apps)"),
+    ("assign", pairs_for(["100", "200"], ["S1", "S2", "S3"], ["u1"]), True, "would assign 8 pairs to 3 devices and 1 user (2 apps)"),
+    ("assign", pairs_for(["300"], users=["u1"]), False, "assigned 1 pair to 1 user (1 book)"),
+    ("assign", pairs_for(["100", "300"], users=["u1", "u2"]), True, "would assign 4 pairs to 2 users (1 app, 1 book)"),
+    ("assign", pairs_for(["100", "999"], ["S1"]), True, "would assign 2 pairs to 1 device (1 app, 1 asset)"),  # 999: type unknown
+    ("take back", pairs_for(["100"], ["S1", "S2"]), True, "would take back 2 pairs from 2 devices (1 app)"),
+    ("take back", pairs_for(["100"], ["S1", "S2"]), False, "took back 2 pairs from 2 devices (1 app)"),
+    ("revoke", pairs_for(["100", "200"], ["S1"], ["u1"]), True, "would revoke 4 pairs from 1 device and 1 user (2 apps)"),
+    ("revoke", pairs_for(["100", "200"], ["S1"], ["u1"]), False, "revoked 4 pairs from 1 device and 1 user (2 apps)"),
+    ("assign", set(), True, "nothing to assign"),
+    ("take back", set(), False, "nothing taken back"),
+    ("revoke", set(), False, "nothing revoked"),
+])
+def test_diff_summary_counts_pairs_targets_and_assets(action, pairs, check_mode, expected):
+    assert writes.diff_summary(action, pairs, check_mode, product_types=APPS) == expected
+
+
+def test_diff_summary_without_waiting_says_so():
+    summary = writes.diff_summary("assign", pairs_for(["100"], ["S1", "S2"]), waited=False, product_types=APPS)
+    assert summary == "asked Apple to assign 2 pairs to 2 devices (1 app), not waited for"
+
+
+def test_check_mode_diff_opens_with_the_summary_and_its_scope(build, apple, clock):
+    sim = small_location(apple)
+    result = assign(build(sim, read_only=True), clock, ["100", "200"], serials=["S1", "S2"], users=["u1"], check_mode=True)
+    assert result["diff"]["before_header"] == "would assign 5 pairs to 2 devices and 1 user (2 apps); only the task's apps are shown"
+
+
+def test_absent_diff_says_the_empty_after_is_only_the_tasks_apps(build, apple, clock):
+    sim = small_location(apple)
+    result = assign(build(sim), clock, ["100", "200"], serials=["S1", "S9"], state="absent")
+    assert result["diff"]["after"] == {}  # not "S1 and S9 hold nothing": the header says what {} covers
+    assert result["diff"]["before_header"] == "took back 2 pairs from 2 devices (2 apps); only the task's apps are shown"
+
+
+def test_a_partly_failed_run_summarises_what_was_done(build, apple, clock):
+    sim = small_location(apple, users=["u1", "u2"])
+    result = assign(build(sim), clock, ["100", "200"], users=["u1", "u2", "u3"])
+    assert result["diff"]["before_header"] == "assigned 4 pairs to 2 users (2 apps); only the task's apps are shown"
+
+
+def test_wait_false_diff_says_it_was_not_waited_for(build, apple, clock):
+    sim = small_location(apple)
+    result = assign(build(sim), clock, ["100"], serials=["S2", "S3"], wait=False)
+    assert result["diff"]["before_header"].startswith("asked Apple to assign 2 pairs to 2 devices (1 app), not waited for; ")
+
+
+def test_revoke_diff_says_it_shows_everything_the_targets_hold(build, apple, clock):
+    sim = revoke_location(apple)
+    check = revoke(build(sim, read_only=True), clock, serials=["S1", "S2"], users=["u1", "u2"], check_mode=True)
+    assert check["diff"]["before_header"] == (
+        "would revoke 3 pairs from 1 device and 1 user (2 apps); every asset the named devices and users hold is shown")
+    done = revoke(build(sim), clock, serials=["S1", "S2"], users=["u1", "u2"])
+    assert done["diff"]["before_header"].startswith("revoked 3 pairs from 1 device and 1 user (2 apps); ")
+    assert done["diff"]["after"] == {"user u1": ["300 (STDQ)"], "user u2": ["300 (STDQ)"]}  # the Book stays, and shows
+    nothing = revoke(build(sim), clock, serials=["S1"])
+    assert nothing["diff"]["before_header"] == "nothing revoked; every asset the named devices and users hold is shown"
+
+
 # -- assign with assignments: several groups in one run --------------------------------------------
 
 def assign_groups(client, clock, groups, **options):
