@@ -146,6 +146,10 @@ changes:
   description:
     - The assignments this run made (V(present)) or removed (V(absent)); in check mode, those it would.
     - With O(wait=false), the pairs that were submitted.
+    - When the run fails part-way, only the pairs Apple is known to hold (V(present)) or no longer hold (V(absent)), as its
+      events said or, where they did not settle it (an event still pending at O(wait_timeout), status checks that failed,
+      counts that disagree with the failures named), as one read of the pairs afterwards showed. C(changed) is true
+      exactly when this list is not empty.
   returned: always
   type: list
   elements: dict
@@ -196,8 +200,11 @@ events:
 failures:
   description:
     - Every failure, pair by pair as Apple names them, V([]) when none. Includes requests Apple refused outright,
-      requests whose outcome stayed unknown, and requests left unsent after a token or service error (their
+      requests whose outcome stayed unknown (their error message starts with C(outcome unknown:), for example when the
+      pairs could not be read back after an error), and requests left unsent after a token or service error (their
       error message starts with C(not sent after:)).
+    - The failure message names the first three failures (devices or users, assets, Apple's error number) and counts
+      the rest; this list has them all.
   returned: always
   type: list
   elements: dict
@@ -245,7 +252,11 @@ not_revocable:
   type: list
   elements: str
 diff:
-  description: Per device or user named in the task, the named assets it holds before and after.
+  description:
+    - Per device or user named in the task, the named assets it holds before and after (C(before), C(after)).
+    - C(before_header), which ansible prints as the diff's first line (after C(--- before) and a colon), sums it up and says what the diff covers, for
+      example C(would assign 400 pairs to 200 devices (2 apps); only the task's apps are shown); other assets the
+      devices and users hold are not read, so an empty C(after) under V(absent) does not mean they hold nothing.
   returned: with --diff
   type: dict
 """

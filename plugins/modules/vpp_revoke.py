@@ -56,7 +56,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 revoked:
-  description: The assignments this run removed; in check mode, those it would remove.
+  description:
+    - The assignments this run removed; in check mode, those it would remove.
+    - When the run fails part-way, only the assignments Apple is known to have taken back, as its events said or, where
+      they did not settle it, as one read of the devices and users afterwards showed. C(changed) is true exactly when
+      this list is not empty.
   returned: always
   type: list
   elements: dict
@@ -81,12 +85,18 @@ events:
   type: list
   elements: dict
 failures:
-  description: Failures pair by pair, records as in M(assetops.licensing.vpp_assignment); V([]) when none.
+  description:
+    - Failures pair by pair, records as in M(assetops.licensing.vpp_assignment); V([]) when none.
+    - The failure message names the first three (devices or users, assets, Apple's error number) and counts the rest.
   returned: always
   type: list
   elements: dict
 diff:
-  description: Per device or user named, the assets it holds before and after.
+  description:
+    - Per device or user named, every asset it holds before and after (C(before), C(after)); those that are not
+      revocable, such as Books, stay.
+    - C(before_header), which ansible prints as the diff's first line (after C(--- before) and a colon), sums it up, for example
+      C(would revoke 6 pairs from 2 devices and 1 user (3 apps); every asset the named devices and users hold is shown).
   returned: with --diff
   type: dict
 """

@@ -8,7 +8,8 @@ Each case asserts one of two outcomes:
   fault reports ``changed: false`` and sends no write;
 * fails: the task fails with one line that names the fault and how many pairs were done, and every desired pair
   is either reported done (and is so in the simulator), named in ``failures``, or part of an event the result
-  lists as not finished; nothing outside the desired pairs changed.
+  lists as not finished; nothing outside the desired pairs changed; ``changed`` is true exactly when some pair is
+  reported done. Where the events could not be followed, the pairs are read back: every pair Apple took is reported.
 
 Every case also asserts: no pair (revoke: no target) is in two write requests the simulator applied (a write the
 server refused with 429/503, failed with 5xx before applying, or never saw may be sent again; one it applied
@@ -73,6 +74,7 @@ class Case(FaultCase):
     settings: Dict[str, Any] = field(default_factory=dict)
     inputs: Dict[str, Any] = field(default_factory=dict)  # replaces the operation's own targets and assets
     walk_grows: bool = False  # the first run must have read the walk's new last page and read page 0 again
+    reads_back: bool = False  # a failing run must still report every pair Apple took (read back, not resent)
 
     def rules_for(self) -> List[Dict[str, Any]]:
         return [dict(rule, path=rule["path"].replace(WRITE, WRITE_PATHS[self.operation])) for rule in self.rules]
@@ -81,6 +83,10 @@ class Case(FaultCase):
     def bounds(self) -> Bounds:
         lasting = ("retries {0}: each write sent exactly {1} times".format(self.retries, self.retries + 1),)
         return self.bounds_with(*(lasting if self.lasting else ()))
+
+    def outcome_text(self, converges: str) -> str:
+        text = super().outcome_text(converges)
+        return text + "; every pair done is reported (read back once), changed true, no write sent twice" if self.reads_back else text
 
 
 def _storm(operation: str) -> Case:
@@ -136,6 +142,13 @@ def _pending(operation: str) -> Case:
                 settings={"eventSeconds": 30}, options={"wait_timeout": 1})
 
 
+def _status_outage(operation: str) -> Case:
+    return Case(operation, "every status look answered 503/9729 after the writes were taken (the events cannot be followed)",
+                ({"method": "GET", "path": "/mdm/v2/status", "kind": "status", "status": 503, "errorNumber": 9729, "count": None},),
+                "fails", (r"temporarily unavailable", r"gave up after {0} retries".format(RETRIES), r"after Apple accepted 4 request",
+                          r"vpp_event_info"), reads_back=True)
+
+
 def _revoked_token(operation: str) -> Case:
     return Case(operation, "token revoked after the first write (401/9625 from then on)",
                 ({"method": "POST", "path": WRITE, "after": 1, "kind": "mutate", "action": "revoke_token"},), "fails",
@@ -145,13 +158,15 @@ def _revoked_token(operation: str) -> Case:
 PARTIAL_CASES = (
     Case("present", "503/9729 on every write, no Retry-After (an outage that lasts)",
          ({"method": "POST", "path": WRITE, "kind": "status", "status": 503, "errorNumber": 9729, "count": None},), "fails",
-         (r"4 failure\(s\) \(Apple error 9729\)", r"0 pair\(s\) assigned"), options={"retries": 2}, lasting=True),
+         (r"4 failure\(s\): serials FLT-1, FLT-2 \(361285480 STDQ\) Apple error 9729: Apple's service is temporarily unavailable, ",
+          r"and 1 more; 0 pair\(s\) assigned"), options={"retries": 2}, lasting=True),
     Case("present", "FAILED event, partial 9709: another MDM takes 8 of 10 licenses just before the first write",
          ({"method": "POST", "path": WRITE, "kind": "mutate", "action": "add_assignments", "count": 8, "adamId": "497799835"},),
          "fails", (r"Apple error 9709", r"2 pair\(s\) assigned"),
          inputs={"adam_ids": ["497799835"], "serial_numbers": ["FLT-1", "FLT-2", "FLT-3"]}),
     Case("present", "FAILED event, partial 9609: one of two users is not registered", (), "fails",
-         (r"Apple error 9609", r"1 pair\(s\) assigned"), inputs={"adam_ids": ["361309726"], "client_user_ids": ["user-3", "nobody"]}),
+         (r"user nobody \(361309726 STDQ\) Apple error 9609", r"1 pair\(s\) assigned"),
+         inputs={"adam_ids": ["361309726"], "client_user_ids": ["user-3", "nobody"]}),
     Case("absent", "FAILED event, partial 9609: a user is retired just before the writes",
          ({"method": "POST", "path": WRITE, "kind": "mutate", "action": "retire_user", "clientUserId": "user-1"},), "fails",
          (r"Apple error 9609", r"1 pair\(s\) removed"),
@@ -161,7 +176,7 @@ PARTIAL_CASES = (
          (r"Apple error 9609", r"1 pair\(s\) revoked"), inputs={"client_user_ids": ["user-1", "user-2"]}),
 )
 
-FAULTS = (_storm, _retry_after, _internal_error, _lost_unapplied, _lost_applied, _walk, _pending, _revoked_token)
+FAULTS = (_storm, _retry_after, _internal_error, _lost_unapplied, _lost_applied, _walk, _pending, _status_outage, _revoked_token)
 CASES: List[Case] = [fault(operation) for fault in FAULTS for operation in MODULE_ORDER] + list(PARTIAL_CASES)
 
 
@@ -312,6 +327,10 @@ def test_apple_write_under_fault(case: Case, ansible) -> None:
     verb_count = re.search(r"(\d+) pair\(s\) " + operation.verb, message)
     assert verb_count and int(verb_count.group(1)) == len(done), context
     assert all((pair in final) == wanted_held for pair in done), context
+    assert first.get("changed") is bool(done), context
+    if case.reads_back:
+        assert done == desired & (initial ^ expected) and done, context
+        assert first.get("failures") == [], context
     sim_events = {event["eventId"]: event for event in main_after["events"]}
     unaccounted = [pair for pair in desired - done
                    if not _named_in_failures(pair, first.get("failures") or []) and not _in_unfinished_event(pair, first, sim_events)]

@@ -139,12 +139,10 @@ def succeeded(status: Any) -> bool:
     return status.event_status == "COMPLETE" and status.num_completed == status.num_requested and not status.failures
 
 
-def failed_pairs(pairs: Set[Assignment], kind: str, status: Any) -> Set[Assignment]:
-    """Which of an event's pairs failed. A failure names assets and/or targets; what it leaves out
-    means "all of the request's". An unsuccessful event whose failures name nothing failed whole."""
-    if succeeded(status):
-        return set()
-    failed: Set[Assignment] = set()
+def named_pairs(pairs: Set[Assignment], kind: str, status: Any) -> Set[Assignment]:
+    """The pairs Apple's failures of an event name. A failure names assets and/or targets; what it
+    leaves out means "all of the request's"."""
+    named: Set[Assignment] = set()
     for failure in status.failures:
         info = failure.error_info
         adam_ids = {str(asset.get("adamId")) for asset in info.assets if isinstance(asset, dict)}
@@ -152,7 +150,16 @@ def failed_pairs(pairs: Set[Assignment], kind: str, status: Any) -> Set[Assignme
         other_kind_only = not targets and not adam_ids and bool(info.client_user_ids if kind == Assignment.SERIAL else info.serial_numbers)
         if other_kind_only:
             continue
-        failed |= {pair for pair in pairs if (not adam_ids or pair.adam_id in adam_ids) and (not targets or pair.target_id in targets)}
+        named |= {pair for pair in pairs if (not adam_ids or pair.adam_id in adam_ids) and (not targets or pair.target_id in targets)}
+    return named
+
+
+def failed_pairs(pairs: Set[Assignment], kind: str, status: Any) -> Set[Assignment]:
+    """Which of an event's pairs failed, as its status tells. An unsuccessful event whose failures name
+    nothing failed whole."""
+    if succeeded(status):
+        return set()
+    failed = named_pairs(pairs, kind, status)
     if failed:
         return failed
     # Nothing named applies to these pairs: trust the counts.

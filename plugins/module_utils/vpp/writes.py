@@ -8,12 +8,15 @@
 Each step takes values and returns a ``Progress`` (events, pairs done, failures, ...); the run adds
 them up and builds the report once, at the end. Planning is pure (plan.py); every request goes
 through the client, whose write funnel is closed in check mode. A write whose answer was lost is
-never sent again blindly: its pairs are read back first (``reconcile``).
+never sent again blindly: its pairs are read back first (``reconcile``). Pairs whose outcome the
+events did not settle (pending at the deadline, not followed after an error, counts that disagree
+with the failures Apple names) are read back once before the report (``read_back``), so the
+report says what Apple holds.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import ReportedError
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError
@@ -23,11 +26,13 @@ from ansible_collections.assetops.licensing.plugins.module_utils.vpp.events impo
     PENDING,
     batch_failure,
     event_record,
-    failed_pairs,
+    named_pairs,
     pairs_failure,
     submitted_record,
+    succeeded,
     wait_for_events,
 )
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.errors import APPLE_ERRORS
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import limit
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.owner import check_owner
@@ -39,6 +44,18 @@ OVER_LIMIT_ERRORS = frozenset((9700, 9701, 9702))
 # After one of these nothing more is sent: every further request would fail the same way.
 STOP_ERRORS = frozenset((9601, 9621, 9622, 9625, 9634, 9722))
 _NOT_SENT = "not sent"
+# The one-line message names this many failures (and targets, assets of each); ``failures`` has them all.
+NAMED_IN_MESSAGE = 3
+# Why a pair's outcome is not settled after following: read back before the report.
+PENDING_AT_DEADLINE, UNFOLLOWED, ENDED_UNCLEAR, LOST = "pending", "unfollowed", "ended", "lost"
+NOT_RESENT = ("outcome unknown: not resent (the answer to the request was lost and Apple may still be processing it); "
+              "run the task again after resend_after to finish")
+CHECK_BEFORE_RERUN = "check with assetops.licensing.vpp_assignment_info before running the task again"
+
+
+def stops(error: Optional[ApiError]) -> bool:
+    """A token or service error: every further request would fail the same way."""
+    return error is not None and (error.error_number in STOP_ERRORS or error.status in (401, 403))
 
 
 class PreflightError(ReportedError):
@@ -48,12 +65,24 @@ class PreflightError(ReportedError):
         super().__init__(message, dict(details, changed=False, changes=[], events=[], failures=[]))
 
 
+class Unconfirmed(NamedTuple):
+    """Pairs of one request whose outcome its event did not settle; ``read_back`` decides."""
+
+    pairs: FrozenSet[Assignment]
+    why: str  # PENDING_AT_DEADLINE, UNFOLLOWED, ENDED_UNCLEAR or LOST
+    event_id: Optional[str] = None
+    event_status: Optional[str] = None
+    named: FrozenSet[Assignment] = frozenset()  # the pairs Apple's failures of the event name
+
+
 class Progress:
     """What one step did. Steps return one each; ``+`` adds them up for the report."""
 
     def __init__(self, events: Optional[Dict[str, Dict[str, Any]]] = None, done: Optional[Set[Assignment]] = None,
                  failures: Optional[List[Dict[str, Any]]] = None, pending: Optional[List[str]] = None, not_sent: int = 0,
-                 stop_error: Optional[ApiError] = None, interruption: Optional[ApiError] = None):
+                 stop_error: Optional[ApiError] = None, interruption: Optional[ApiError] = None,
+                 unconfirmed: Optional[List[Unconfirmed]] = None, unread: Optional[Set[Assignment]] = None,
+                 read_error: Optional[ApiError] = None):
         self.events = events or {}  # event id -> record, in the order submitted; a later record replaces an earlier one
         self.done = done or set()
         self.failures = failures or []
@@ -62,11 +91,15 @@ class Progress:
         self.stop_error = stop_error
         # an error after Apple accepted writes (e.g. while polling): the report must still name the events
         self.interruption = interruption
+        self.unconfirmed = unconfirmed or []
+        self.unread = unread or set()  # pairs that could not be read back: outcome unknown
+        self.read_error = read_error  # why they could not
 
     def __add__(self, other: "Progress") -> "Progress":
         return Progress(dict(self.events, **other.events), self.done | other.done, self.failures + other.failures,
                         self.pending + other.pending, self.not_sent + other.not_sent,
-                        self.stop_error or other.stop_error, self.interruption or other.interruption)
+                        self.stop_error or other.stop_error, self.interruption or other.interruption,
+                        self.unconfirmed + other.unconfirmed, self.unread | other.unread, self.read_error or other.read_error)
 
 
 class Sent(NamedTuple):
@@ -127,6 +160,12 @@ class PairWrite:
     def read_held(client: Any, pairs: Set[Assignment]) -> Set[Assignment]:
         return read_held(client, pairs)
 
+    @staticmethod
+    def accounted(batch: plan.Batch, status: Any, named: Set[Assignment]) -> bool:
+        """Whether Apple's counts agree with the pairs its failures name (a count is of pairs here)."""
+        size = len(batch.pairs())
+        return status.num_requested == size and status.num_completed + len(named) == size
+
 
 class Revoke:
     """Revoke: a request names targets only and takes every revocable asset they hold."""
@@ -161,6 +200,12 @@ class Revoke:
             client, serial_numbers=sorted({p.target_id for p in pairs if p.target_kind == Assignment.SERIAL}) or None,
             client_user_ids=sorted({p.target_id for p in pairs if p.target_kind == Assignment.USER}) or None))
 
+    @staticmethod
+    def accounted(batch: plan.Batch, status: Any, named: Set[Assignment]) -> bool:
+        """As for PairWrite, but a revoke's counts are of targets."""
+        size = len(batch.targets)
+        return status.num_requested == size and status.num_completed + len({(p.target_kind, p.target_id) for p in named}) == size
+
 
 # -- the steps after the plan -----------------------------------------------------------------------
 
@@ -180,7 +225,7 @@ def send(client: Any, operation: Any, items: Sequence[Any], rechunk: bool = True
         try:
             return client.submit(operation.path, batch.body())
         except ApiError as error:
-            if error.error_number in STOP_ERRORS or error.status in (401, 403):
+            if stops(error):
                 stop.append(error)
             return error
 
@@ -217,7 +262,9 @@ def send(client: Any, operation: Any, items: Sequence[Any], rechunk: bool = True
 def follow(client: Any, operation: Any, submitted: Sequence[Tuple[plan.Batch, str]], deadline: float, options: Any) -> Progress:
     """Wait for the events (unless wait is off) and return the pairs they did and the failures they name.
 
-    Events still PENDING at the deadline are kept by id. Without wait, every submitted pair counts as done.
+    Events still PENDING at the deadline are kept by id, and their pairs left for ``read_back``, like those
+    of a finished event whose counts disagree with the failures it names. Without wait, every submitted
+    pair counts as done.
     """
     if not submitted or not options.wait:
         return Progress(done={pair for batch, _event_id in submitted for pair in operation.pairs_of(batch)})
@@ -227,16 +274,30 @@ def follow(client: Any, operation: Any, submitted: Sequence[Tuple[plan.Batch, st
     for batch, event_id in submitted:
         status = statuses[event_id]
         record = progress.events[event_id] = event_record(event_id, status)
+        pairs = operation.pairs_of(batch)
         if status.event_status == PENDING:
             progress.pending.append(event_id)
+            progress.unconfirmed.append(Unconfirmed(frozenset(pairs), PENDING_AT_DEADLINE, event_id))
             continue
-        pairs = operation.pairs_of(batch)
-        bad = failed_pairs(pairs, batch.kind, status)
         progress.failures.extend(record["failures"])
-        if bad and not status.failures:
-            progress.failures.append(batch_failure(None, "the event ended {0} without naming a failure".format(status.event_status), event_id, batch))
-        progress.done |= pairs - bad
+        named = set() if succeeded(status) else named_pairs(pairs, batch.kind, status)
+        if succeeded(status) or operation.accounted(batch, status, named):
+            progress.done |= pairs - named
+        else:
+            progress.unconfirmed.append(Unconfirmed(frozenset(pairs), ENDED_UNCLEAR, event_id, status.event_status, frozenset(named)))
     return progress
+
+
+def unfollowed(error: ApiError, operation: Any, submitted: Sequence[Tuple[plan.Batch, str]]) -> Progress:
+    """Following the events failed: Apple took these requests, so their pairs are read back, never resent."""
+    return Progress(interruption=error, unconfirmed=[Unconfirmed(frozenset(operation.pairs_of(batch)), UNFOLLOWED, event_id)
+                                                     for batch, event_id in submitted])
+
+
+def unknown_failure(error: ApiError, skipped: bool, event_id: Optional[str], pairs: Iterable[Assignment]) -> Dict[str, Any]:
+    """The failure record of pairs that could not be read back."""
+    reason = "not read back after: {0}".format(error.message) if skipped else "could not read back what Apple holds ({0})".format(error.message)
+    return pairs_failure(None, "outcome unknown: {0}; {1}".format(reason, CHECK_BEFORE_RERUN), event_id, pairs)
 
 
 def reconcile(client: Any, operation: Any, pairs: Set[Assignment], sent_at: float, deadline: float, options: Any,
@@ -252,10 +313,16 @@ def reconcile(client: Any, operation: Any, pairs: Set[Assignment], sent_at: floa
     resend_at = sent_at + options.resend_after
     may_resend = options.wait and stop_error is None and resend_at < deadline  # with time left to follow the resend
     next_look = sent_at + min(FIRST_STATUS_LOOK_SECONDS, options.poll_interval)
+    outstanding = set(pairs)
     while True:
         if options.wait:
             client.sleep(max(0.0, min(next_look, resend_at if may_resend else deadline) - client.clock()))
-        held = operation.read_held(client, pairs)
+        try:
+            held = operation.read_held(client, pairs)
+        except ApiError as error:
+            # what Apple holds cannot be seen: nothing is resent, and the pairs are not claimed
+            return Progress(done=pairs - outstanding, unread=outstanding, read_error=error,
+                            failures=[unknown_failure(error, False, None, outstanding)])
         outstanding = {pair for pair in pairs if (pair in held) != operation.wanted_held}
         now = client.clock()
         if not outstanding or not options.wait or now >= (resend_at if may_resend else deadline):
@@ -264,38 +331,87 @@ def reconcile(client: Any, operation: Any, pairs: Set[Assignment], sent_at: floa
     progress = Progress(done=pairs - outstanding)
     if outstanding and may_resend:
         again = send(client, operation, operation.items_for(outstanding))
-        progress += again.progress + follow(client, operation, again.submitted, deadline, options)
+        progress += again.progress
+        try:
+            progress += follow(client, operation, again.submitted, deadline, options)
+        except ApiError as error:
+            progress += unfollowed(error, operation, again.submitted)
         outstanding = {pair for batch in again.unknown for pair in operation.pairs_of(batch)}
     if outstanding:
-        progress.failures.append(pairs_failure(
-            None, "outcome unknown: not resent (the answer to the request was lost and Apple may still be processing it); "
-                  "run the task again after resend_after to finish", None, outstanding))
+        progress.failures.append(pairs_failure(None, NOT_RESENT, None, outstanding))
     return progress
 
 
-def execute(client: Any, operation: Any, items: Sequence[Any], options: Any) -> Progress:
-    """send -> follow -> reconcile. ``wait_timeout`` counts from the first request sent, not from the reads before it.
+def read_back(client: Any, operation: Any, progress: Progress) -> Progress:
+    """The pairs whose outcome the events did not settle: one read of what Apple holds decides. Nothing is sent.
 
-    An API error before Apple accepted anything is the whole story (raised); after, the report of what
-    was sent matters more, so it is kept as the interruption.
+    Pairs in the wanted state are done. Of the rest, those of a pending or unfollowed event stay with
+    that event (listed in ``events``); those of a finished event that named no failure for them, or of a
+    lost answer, become failure records. When the read fails, or cannot succeed after a token or service
+    error, every pair read for is reported as outcome unknown and none is claimed.
+    """
+    groups = progress.unconfirmed
+    pairs = {pair for group in groups for pair in group.pairs}
+    if not pairs:
+        return Progress()
+    # a read that met a token or service error (e.g. a revoked token) would meet it again
+    blocked = progress.interruption if stops(progress.interruption) else None
+    error = blocked
+    if blocked is None:
+        try:
+            held = operation.read_held(client, pairs)
+        except ApiError as exc:
+            error = exc
+    if error is not None:
+        return Progress(unread=pairs, read_error=error, failures=[
+            unknown_failure(error, blocked is not None, group.event_id, group.pairs - group.named) for group in groups if group.pairs - group.named])
+    done = {pair for pair in pairs if (pair in held) == operation.wanted_held}
+    result = Progress(done=done)
+    for group in groups:
+        left = group.pairs - done - group.named
+        if left and group.why == ENDED_UNCLEAR:
+            result.failures.append(pairs_failure(None, "the event ended {0} without naming a failure".format(group.event_status), group.event_id, left))
+        elif left and group.why == LOST:
+            result.failures.append(pairs_failure(None, NOT_RESENT, None, left))
+    return result
+
+
+def execute(client: Any, operation: Any, items: Sequence[Any], options: Any) -> Progress:
+    """send -> follow -> reconcile -> read_back. ``wait_timeout`` counts from the first request sent, not from the reads before it.
+
+    An API error while following the events is kept as the interruption: Apple took the requests, so
+    the report of what was sent matters more, and their pairs (and lost ones) are read back, never resent.
     """
     sent = send(client, operation, items)
     deadline = (sent.started if sent.started is not None else client.clock()) + options.wait_timeout
     client.transport.deadline = deadline  # a Retry-After longer than the task has left fails, saying when to retry
     progress = sent.progress
+    lost = {pair for batch in sent.unknown for pair in operation.pairs_of(batch)}
     try:
         progress += follow(client, operation, sent.submitted, deadline, options)
-        if sent.unknown:
-            lost = {pair for batch in sent.unknown for pair in operation.pairs_of(batch)}
-            progress += reconcile(client, operation, lost, sent.unknown_at, deadline, options, progress.stop_error)
     except ApiError as error:
-        if not progress.events:
-            raise
-        progress += Progress(interruption=error)
-    return progress
+        progress += unfollowed(error, operation, sent.submitted)
+        if lost:
+            progress += Progress(unconfirmed=[Unconfirmed(frozenset(lost), LOST)])
+    else:
+        if lost:
+            progress += reconcile(client, operation, lost, sent.unknown_at, deadline, options, progress.stop_error)
+    return progress + read_back(client, operation, progress)
 
 
 # -- report -------------------------------------------------------------------------------------
+
+# action -> (infinitive, past tense, past participle, preposition), for the diff's first line
+ACTIONS = {
+    "assign": ("assign", "assigned", "assigned", "to"),
+    "take back": ("take back", "took back", "taken back", "from"),
+    "revoke": ("revoke", "revoked", "revoked", "from"),
+}
+# What the diff of each module covers (it is not everything the devices and users hold, or is)
+TASK_APPS = "only the task's apps are shown"
+TARGETS_WHOLE = "every asset the named devices and users hold is shown"
+ASSET_NOUNS = {"App": "app", "Book": "book"}
+
 
 def diff_view(pairs: Iterable[Assignment]) -> Dict[str, List[str]]:
     """Per target, the assets it holds, for a readable --diff."""
@@ -306,7 +422,64 @@ def diff_view(pairs: Iterable[Assignment]) -> Dict[str, List[str]]:
     return view
 
 
-def error_message(progress: Progress, verb: str) -> Optional[str]:
+def _count(number: int, noun: str) -> str:
+    return "{0} {1}{2}".format(number, noun, "" if number == 1 else "s")
+
+
+def diff_summary(action: str, pairs: Iterable[Assignment], check_mode: bool = False, waited: bool = True,
+                 product_types: Optional[Dict[str, Optional[str]]] = None) -> str:
+    """One line for the top of the diff, e.g. "would assign 400 pairs to 200 devices (2 apps)"."""
+    infinitive, past, participle, preposition = ACTIONS[action]
+    pairs = set(pairs)
+    if not pairs:
+        return "nothing to {0}".format(infinitive) if check_mode else "nothing {0}".format(participle)
+    devices = len({pair.target_id for pair in pairs if pair.target_kind == Assignment.SERIAL})
+    users = len({pair.target_id for pair in pairs if pair.target_kind == Assignment.USER})
+    targets = " and ".join(_count(number, noun) for number, noun in ((devices, "device"), (users, "user")) if number)
+    nouns: Dict[str, int] = {}
+    for adam_id in {pair.adam_id for pair in pairs}:
+        noun = ASSET_NOUNS.get((product_types or {}).get(adam_id) or "", "asset")
+        nouns[noun] = nouns.get(noun, 0) + 1
+    assets = ", ".join(_count(nouns[noun], noun) for noun in ("app", "book", "asset") if noun in nouns)
+    counts = "{0} {1} {2} ({3})".format(_count(len(pairs), "pair"), preposition, targets, assets)
+    if check_mode:
+        return "would {0} {1}".format(infinitive, counts)
+    if not waited:
+        return "asked Apple to {0} {1}, not waited for".format(infinitive, counts)
+    return "{0} {1}".format(past, counts)
+
+
+def _few(items: Sequence[str]) -> str:
+    """"a, b, c and 4 more": at most NAMED_IN_MESSAGE named."""
+    named = ", ".join(items[:NAMED_IN_MESSAGE])
+    return named + (" and {0} more".format(len(items) - NAMED_IN_MESSAGE) if len(items) > NAMED_IN_MESSAGE else "")
+
+
+def _failure_item(failure: Dict[str, Any], planned: Iterable[Assignment], explained: Set[int], said: str) -> str:
+    """"user ghost-9 (361309726 STDQ) Apple error 9609: <what to do>": whom, which assets, what went wrong.
+    Apple's number is explained the first time only, and not when the message already says it."""
+    whom = []
+    for key, one, many in (("serial_numbers", "serial", "serials"), ("client_user_ids", "user", "users")):
+        if failure[key]:
+            whom.append("{0} {1}".format(one if len(failure[key]) == 1 else many, _few(failure[key])))
+    targets = {(Assignment.SERIAL, serial) for serial in failure["serial_numbers"]} | {(Assignment.USER, user) for user in failure["client_user_ids"]}
+    assets = sorted({"{0} {1}".format(pair.adam_id, pair.pricing_param) for pair in planned
+                     if (pair.target_kind, pair.target_id) in targets and (not failure["adam_ids"] or pair.adam_id in failure["adam_ids"])})
+    assets = assets or list(failure["adam_ids"])
+    number, message = failure["error_number"], failure["error_message"] or ""
+    if number is not None:
+        what = "Apple error {0}".format(number)
+        explanation = APPLE_ERRORS[number][0] if number in APPLE_ERRORS else message
+        if number not in explained and explanation and explanation not in said:
+            what += ": " + explanation
+        explained.add(number)
+    else:
+        # our own records: the start says it, the rest is in failures
+        what = next((head for head in ("not sent", "outcome unknown") if message.startswith(head)), message)
+    return " ".join(part for part in (" and ".join(whom) or "request", "({0})".format(_few(assets)) if assets else "", what) if part)
+
+
+def error_message(progress: Progress, verb: str, planned: Iterable[Assignment] = ()) -> Optional[str]:
     """One line naming what was done and what was not, or None when all is well."""
     problems = []
     if progress.interruption is not None:
@@ -316,9 +489,20 @@ def error_message(progress: Progress, verb: str) -> Optional[str]:
         # a revoked token stops the writes and interrupts the polling alike: say it once
         said = progress.interruption is not None and progress.interruption.message == progress.stop_error.message
         problems.append("{0}{1} request(s) not sent".format("" if said else progress.stop_error.message + "; ", progress.not_sent))
+    if progress.read_error is not None:
+        error = progress.read_error
+        if error is progress.interruption and stops(error):
+            problems.append("{0} pair(s) not read back after that error: outcome unknown".format(len(progress.unread)))
+        elif error.message in [other.message for other in (progress.interruption, progress.stop_error) if other is not None]:
+            problems.append("could not read back {0} pair(s) either: outcome unknown".format(len(progress.unread)))
+        else:
+            problems.append("could not read back {0} pair(s) ({1}): outcome unknown".format(len(progress.unread), error.message))
     if progress.failures:
-        numbers = sorted({str(failure["error_number"]) for failure in progress.failures if failure["error_number"] is not None})
-        problems.append("{0} failure(s){1}".format(len(progress.failures), " (Apple error {0})".format(", ".join(numbers)) if numbers else ""))
+        planned = list(planned)
+        explained: Set[int] = set()
+        items = [_failure_item(failure, planned, explained, "; ".join(problems)) for failure in progress.failures[:NAMED_IN_MESSAGE]]
+        more = len(progress.failures) - NAMED_IN_MESSAGE
+        problems.append("{0} failure(s): {1}{2}".format(len(progress.failures), ", ".join(items), " and {0} more".format(more) if more > 0 else ""))
     if progress.pending:
         problems.append("{0} event(s) still pending after wait_timeout: {1}".format(len(progress.pending), ", ".join(progress.pending)))
     if not problems:
@@ -326,15 +510,20 @@ def error_message(progress: Progress, verb: str) -> Optional[str]:
     return "{0}; {1} pair(s) {2}; see failures and events".format("; ".join(problems), len(progress.done), verb)
 
 
-def report(key: str, verb: str, before: Set[Assignment], after: Set[Assignment], progress: Progress) -> Dict[str, Any]:
-    """The result of a write module: ``key`` lists the pairs done (or, in check mode, those that would be)."""
+def report(key: str, verb: str, before: Set[Assignment], after: Set[Assignment], progress: Progress, header: str,
+           planned: Iterable[Assignment] = ()) -> Dict[str, Any]:
+    """The result of a write module: ``key`` lists the pairs done (or, in check mode, those that would be).
+
+    ``changed`` follows what Apple holds: an accepted request whose pairs are not seen done changed nothing
+    that is known. ``header`` opens the diff: ansible prints it as ``--- before: <header>``, the first line.
+    """
     return {
-        "changed": bool(progress.done) or bool(progress.events),
+        "changed": bool(progress.done),
         key: [pair.to_result() for pair in sorted(progress.done)],
         "events": list(progress.events.values()),
         "failures": progress.failures,
-        "diff": {"before": diff_view(before), "after": diff_view(after)},
-        "error": error_message(progress, verb),
+        "diff": {"before_header": header, "before": diff_view(before), "after": diff_view(after)},
+        "error": error_message(progress, verb, planned),
     }
 
 
@@ -412,8 +601,9 @@ def assign(client: Any, options: Any) -> Dict[str, Any]:
     desired: Set[Assignment] = set()
     for group in groups:
         desired |= plan.desired_pairs([(adam_id, group.pricing_param) for adam_id in group.adam_ids], group.serial_numbers, group.client_user_ids)
+    action = "assign" if present else "take back"
     if not desired:
-        return report("changes", verb, set(), set(), Progress())
+        return report("changes", verb, set(), set(), Progress(), "{0}; {1}".format(diff_summary(action, (), options.check_mode), TASK_APPS))
     assets = find_assets(client, adam_ids=plan.unique(adam_id for group in groups for adam_id in group.adam_ids),
                          pricing_param=common_pricing(desired))
     held = read_held(client, desired, assets)
@@ -427,7 +617,10 @@ def assign(client: Any, options: Any) -> Dict[str, Any]:
         progress = Progress(done=set(changes))
     else:
         progress = execute(client, PairWrite(ASSOCIATE if present else DISASSOCIATE), changes, options)
-    return report("changes", verb, held, (held | progress.done) if present else (held - progress.done), progress)
+    summary = diff_summary(action, progress.done, options.check_mode, options.wait or not progress.events,
+                           {asset.adam_id: asset.product_type for asset in assets})
+    return report("changes", verb, held, (held | progress.done) if present else (held - progress.done), progress,
+                  "{0}; {1}".format(summary, TASK_APPS), changes)
 
 
 # -- vpp_revoke -------------------------------------------------------------------------------------
@@ -436,12 +629,12 @@ def revoke(client: Any, options: Any) -> Dict[str, Any]:
     """vpp_revoke: remove every revocable asset from the named targets."""
     serial_numbers, client_user_ids = options.serial_numbers or [], options.client_user_ids or []
     if not serial_numbers and not client_user_ids:
-        return report("revoked", "revoked", set(), set(), Progress())
+        return report("revoked", "revoked", set(), set(), Progress(), "{0}; {1}".format(diff_summary("revoke", (), options.check_mode), TARGETS_WHOLE))
     held = set(find_assignments(client, serial_numbers=serial_numbers or None, client_user_ids=client_user_ids or None))
-    revocable_assets = set()
+    assets: List[Any] = []
     if held:
         assets = find_assets(client, adam_ids=sorted({pair.adam_id for pair in held}))
-        revocable_assets = {asset.key for asset in assets if asset.revocable}
+    revocable_assets = {asset.key for asset in assets if asset.revocable}
     revocable = {pair for pair in held if (pair.adam_id, pair.pricing_param) in revocable_assets}
     check_owner(client, options.mdm_id, "revoked")
     if not revocable or options.check_mode:
@@ -449,4 +642,6 @@ def revoke(client: Any, options: Any) -> Dict[str, Any]:
     else:
         operation = Revoke(revocable)
         progress = execute(client, operation, operation.items_for(revocable), options)
-    return report("revoked", "revoked", held, held - progress.done, progress)
+    summary = diff_summary("revoke", progress.done, options.check_mode, options.wait or not progress.events,
+                           {asset.adam_id: asset.product_type for asset in assets})
+    return report("revoked", "revoked", held, held - progress.done, progress, "{0}; {1}".format(summary, TARGETS_WHOLE), revocable)

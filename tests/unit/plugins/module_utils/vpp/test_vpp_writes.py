@@ -482,9 +482,32 @@ def test_events_pending_past_the_deadline_are_named(build, apple, clock):
     [event] = result["events"]
     assert event["event_status"] == "PENDING"
     assert "1 event(s) still pending after wait_timeout: {0}".format(event["event_id"]) in result["error"]
-    # neither done nor failed, but Apple accepted the write: it changes the location (as with wait: false)
-    assert result["changes"] == [] and result["changed"] is True
+    # Apple took the write but holds none of its pairs yet (read back once): nothing is known changed
+    assert result["changes"] == [] and result["changed"] is False and result["failures"] == []
+    assert held_pair("100", "S2") not in held(sim)
     assert sum(clock.sleeps) <= 20 and clock.sleeps[0] == 3
+
+
+def requests_after_first_post(sim):
+    first_post = sim.writes()[0]["seq"]
+    return [(entry["method"], entry["path"][len(PREFIX):]) for entry in sim.log() if entry["seq"] > first_post]
+
+
+def test_an_event_that_finishes_after_the_last_look_is_read_back(build, apple, clock):
+    """The last look (13 s) says PENDING, Apple applies the write at 15 s, and a look at the 20 s deadline
+    would come too soon after the last: the pairs are read back once instead, and reported done."""
+    sim = small_location(apple)
+    sim.settings(eventSeconds=15)
+    sim.use_clock(clock, clock.advance)
+    result = assign(build(sim), clock, ["100"], serials=["S2", "S3"], wait_timeout=20, poll_interval=10)
+    [event] = result["events"]
+    assert event["event_status"] == "PENDING" and held(sim) >= {held_pair("100", "S2"), held_pair("100", "S3")}
+    assert result["changes"] == results({pair("100", "S2"), pair("100", "S3")}) and result["changed"] is True
+    assert result["failures"] == []
+    assert result["error"] == "1 event(s) still pending after wait_timeout: {0}; 2 pair(s) assigned; see failures and events".format(
+        event["event_id"])
+    assert requests_after_first_post(sim) == [("GET", "/status"), ("GET", "/status"), ("GET", "/assignments")]
+    assert clock.sleeps == [3, 10, 7]  # no look sooner than poll_interval after the last one, and none after the deadline
 
 
 def test_wait_timeout_counts_from_the_first_write_not_from_the_reads(build, apple, clock):
@@ -566,12 +589,22 @@ def test_token_revoked_after_an_accepted_write_is_reported_once(build, apple, cl
     assert message.count("the token was revoked") == 1
     assert "after Apple accepted 1 request(s)" in message and "1 request(s) not sent" in message
     assert "0 pair(s) assigned" in message and "\n" not in message
-    # the refused request and the one never sent are both named pair by pair
-    refused, unsent = sorted(result["failures"], key=lambda record: record["serial_numbers"])
+    # the accepted request, the refused one and the one never sent are all named pair by pair
+    accepted_one, refused, unsent = sorted(result["failures"], key=lambda record: record["serial_numbers"])
     assert (refused["error_number"], refused["serial_numbers"]) == (9625, ["S4", "S5"])
     assert (unsent["error_number"], unsent["serial_numbers"], unsent["adam_ids"]) == (None, ["S6"], ["100"])
     assert unsent["error_message"].startswith("not sent after: the token was revoked")
-    assert "2 failure(s) (Apple error 9625)" in message
+    # no read can succeed with a revoked token: the accepted pairs are not read back, not claimed either
+    assert (accepted_one["error_number"], accepted_one["serial_numbers"]) == (None, ["S2", "S3"])
+    assert accepted_one["error_message"].startswith("outcome unknown: not read back after: the token was revoked")
+    assert accepted_one["event_id"] == result["events"][0]["event_id"]
+    first_post = sim.writes()[0]["seq"]
+    assert [entry for entry in sim.log() if entry["seq"] > first_post and entry["path"] == PREFIX + "/assignments"] == []
+    assert result["changed"] is False and result["changes"] == []
+    assert message.endswith(
+        "1 request(s) not sent; 2 pair(s) not read back after that error: outcome unknown; 3 failure(s): serials S4, S5 (100 STDQ) "
+        "Apple error 9625, serial S6 (100 STDQ) not sent, serials S2, S3 (100 STDQ) outcome unknown; 0 pair(s) assigned; "
+        "see failures and events")
 
 
 @pytest.mark.parametrize("lost", [httpx.ReadError, httpx.RemoteProtocolError])
@@ -746,17 +779,210 @@ def test_event_info_with_wait_all_finished(build, apple, clock):
     assert clock.sleeps == [3, 30, 30]  # looks at 3, 33 and 63 s
 
 
-# -- known gaps -----------------------------------------------------------------------------------
+# -- after a failure: what Apple holds, read back ---------------------------------------------------
 
-def test_a_status_outage_after_an_accepted_post_still_reports_the_event(build, apple, clock):
+STATUS_OUTAGE = {"method": "GET", "path": PREFIX + "/status", "kind": "status", "status": 503, "errorNumber": 9729, "count": None}
+
+
+def test_a_status_outage_after_an_accepted_post_reads_the_pairs_back(build, apple, clock, vpp_client):
+    """Issue 14: status looks failed through their retries after Apple took the write, and the task said
+    changed true, changes [], while Apple held both pairs."""
     sim = small_location(apple)
-    sim.add_faults({"method": "GET", "path": PREFIX + "/status", "kind": "status", "status": 503, "errorNumber": 9729, "count": None})
-    result = assign(build(sim), clock, ["100"], serials=["S2"])
-    assert len(accepted(sim)) == 1  # Apple took the request (and applied it)
+    sim.add_faults(STATUS_OUTAGE)
+    client = vpp_client(sim, token=TOKEN, read_only=False, sleep=clock.sleep, clock=clock, retries=2)
+    result = assign(client, clock, ["100"], serials=["S2", "S3"])
+    assert len(accepted(sim)) == 1 and held(sim) >= {held_pair("100", "S2"), held_pair("100", "S3")}
     [taken] = sim.location_state(LOCATION)["events"]
     assert [event["event_id"] for event in result["events"]] == [taken["eventId"]]
-    assert result["changed"] is True
-    assert "temporarily unavailable" in result["error"] and "vpp_event_info" in result["error"]
+    assert result["changes"] == results({pair("100", "S2"), pair("100", "S3")}) and result["changed"] is True
+    assert result["failures"] == []
+    assert result["error"] == (
+        "Apple's service is temporarily unavailable (Apple error 9729) (gave up after 2 retries) after Apple accepted 1 request(s); "
+        "follow their events with assetops.licensing.vpp_event_info; 2 pair(s) assigned; see failures and events")
+    # three status looks (the first and two retries), then one read of the pairs, and nothing sent again
+    assert requests_after_first_post(sim) == [("GET", "/status")] * 3 + [("GET", "/assignments")]
+    assert len(posts(sim)) == 1
+
+
+def test_a_revoke_whose_status_looks_fail_reports_what_apple_took(build, apple, clock):
+    sim = revoke_location(apple)
+    sim.add_faults(STATUS_OUTAGE)
+    result = revoke(build(sim), clock, serials=["S1"], users=["u1"])
+    assert len(accepted(sim)) == 2
+    revoked = {pair("100", "S1"), pair("200", "S1", pricing="PLUS"), pair("100", "u1", USER)}
+    assert result["revoked"] == results(revoked) and result["changed"] is True and result["failures"] == []
+    assert "3 pair(s) revoked" in result["error"]
+    assert result["diff"]["after"] == {"user u1": ["300 (STDQ)"]}
+    assert [path for _method, path in requests_after_first_post(sim) if path == "/assignments"] == ["/assignments"]  # one small walk
+
+
+def test_when_the_read_back_fails_too_nothing_is_claimed(build, apple, clock):
+    sim = small_location(apple)
+    # every read fails once the write is taken: the status looks and the read-back
+    sim.add_faults(STATUS_OUTAGE, {"method": "GET", "path": PREFIX + "/assignments", "after": 1, "kind": "status", "status": 502,
+                                   "html": True, "count": None})
+    result = assign(build(sim), clock, ["100"], serials=["S2", "S3"])
+    assert [entry["status"] for entry in sim.log() if entry["path"] == PREFIX + "/assignments"] == [200, 502]  # one before the write
+    assert held(sim) >= {held_pair("100", "S2"), held_pair("100", "S3")}  # Apple did it, but the task cannot see it
+    assert result["changes"] == [] and result["changed"] is False
+    [unknown] = result["failures"]
+    assert (unknown["serial_numbers"], unknown["adam_ids"], unknown["event_id"]) == (["S2", "S3"], ["100"], result["events"][0]["event_id"])
+    assert unknown["error_message"].startswith("outcome unknown: could not read back what Apple holds (Apple (or a proxy) answered HTTP 502")
+    assert ("could not read back 2 pair(s) (Apple (or a proxy) answered HTTP 502 with a non-JSON body (gave up after 0 retries)): "
+            "outcome unknown") in result["error"]
+    assert result["error"].endswith("1 failure(s): serials S2, S3 (100 STDQ) outcome unknown; 0 pair(s) assigned; see failures and events")
+    assert len(posts(sim)) == 1
+
+
+def test_a_lost_answer_whose_read_back_fails_is_reported_not_raised(build, apple, clock):
+    sim = small_location(apple)
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "drop_after"},
+                   {"method": "GET", "path": PREFIX + "/assignments", "after": 1, "kind": "status", "status": 503, "errorNumber": 9729,
+                    "count": None})
+    result = assign(build(sim, drop_error=httpx.ReadError), clock, ["100"], serials=["S2"])
+    assert len(posts(sim)) == 1 and result["events"] == []
+    assert result["changes"] == [] and result["changed"] is False
+    [unknown] = result["failures"]
+    assert unknown["serial_numbers"] == ["S2"] and unknown["error_message"].startswith("outcome unknown: could not read back")
+    assert result["error"].startswith("could not read back 1 pair(s) (Apple's service is temporarily unavailable (Apple error 9729)")
+    assert len([path for _method, path in requests_after_first_post(sim) if path == "/assignments"]) == 1  # read once, not again
+
+
+def test_a_lost_answer_and_an_unfollowed_event_share_one_read_back(build, apple, clock, monkeypatch):
+    monkeypatch.setattr(plan, "MAX_PARALLEL_REQUESTS", 1)
+    sim = small_location(apple, limits={"maxSerialNumbers": 2})
+    # the first write is applied and its answer lost; the second is answered; then no status look succeeds
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "drop_after"}, STATUS_OUTAGE)
+    result = assign(build(sim, drop_error=httpx.ReadError), clock, ["100"], serials=["S2", "S3", "S4", "S5"])
+    assert len(posts(sim)) == 2 and len(accepted(sim)) == 2  # nothing resent
+    assert result["changes"] == results({pair("100", s) for s in ("S2", "S3", "S4", "S5")}) and result["failures"] == []
+    assert [path for _method, path in requests_after_first_post(sim) if path == "/assignments"] == ["/assignments"]
+    assert "4 pair(s) assigned" in result["error"] and "after Apple accepted 1 request(s)" in result["error"]
+
+
+def test_a_failed_event_whose_counts_name_no_pair_is_read_back(build, apple, clock):
+    """Apple's status says FAILED, 1 of 2 done, and names no failure: which pair was done is read back."""
+    sim = small_location(apple, users=["u1"])  # ghost is not registered: the simulator does u1 only
+    sim.add_faults({"method": "GET", "path": PREFIX + "/status", "kind": "status", "status": 200,
+                    "body": {"eventStatus": "FAILED", "eventType": "ASSOCIATE", "numRequested": 2, "numCompleted": 1}})
+    result = assign(build(sim), clock, ["100"], users=["u1", "ghost"])
+    assert result["changes"] == results({pair("100", "u1", USER)}) and result["changed"] is True
+    [unnamed] = result["failures"]
+    assert (unnamed["client_user_ids"], unnamed["error_message"]) == (["ghost"], "the event ended FAILED without naming a failure")
+    assert result["error"] == ("1 failure(s): user ghost (100 STDQ) the event ended FAILED without naming a failure; "
+                               "1 pair(s) assigned; see failures and events")
+
+
+def test_failures_that_account_for_the_counts_need_no_read_back(build, apple, clock):
+    sim = small_location(apple, users=["u1"])
+    result = assign(build(sim), clock, ["100"], users=["u1", "ghost-9"])
+    assert result["changes"] == results({pair("100", "u1", USER)})
+    assert [path for _method, path in requests_after_first_post(sim)] == ["/status"]
+
+
+# -- the one-line message names the failures ---------------------------------------------------------
+
+def test_an_unknown_user_is_named_in_the_message(build, apple, clock):
+    sim = location(apple, [asset("361309726")], users=["u1"])
+    result = assign(build(sim), clock, ["361309726"], users=["ghost-9"])
+    assert result["error"] == (
+        "1 failure(s): user ghost-9 (361309726 STDQ) Apple error 9609: the user is not registered in this location: "
+        "create the user first (vpp_user); 0 pair(s) assigned; see failures and events")
+    assert result["changed"] is False and result["changes"] == []
+
+
+def test_the_message_names_three_failures_and_counts_the_rest(build, apple, clock):
+    ghosts = ["g{0}".format(number) for number in range(1, 6)]
+    sim = small_location(apple, limits={"maxClientUserIds": 1})  # one request, one event, one failure per user
+    result = assign(build(sim), clock, ["100", "200"], users=["u1"] + ghosts)
+    assert len(result["failures"]) == 5  # the structured list stays complete
+    assert result["error"] == (
+        "5 failure(s): user g1 (100 STDQ, 200 STDQ) Apple error 9609: the user is not registered in this location: create the user "
+        "first (vpp_user), user g2 (100 STDQ, 200 STDQ) Apple error 9609, user g3 (100 STDQ, 200 STDQ) Apple error 9609 and 2 more; "
+        "2 pair(s) assigned; see failures and events")
+
+
+def test_many_targets_of_one_failure_are_named_up_to_three(build, apple, clock):
+    sim = location(apple, [asset("100", total=2)])
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "mutate", "action": "add_assignments", "adamId": "100", "count": 2})
+    result = assign(build(sim), clock, ["100"], serials=["S1", "S2"])  # someone else takes both licenses first
+    assert result["error"].startswith("1 failure(s): serials S1, S2 (100 STDQ) Apple error 9709: not enough licenses")
+    sim = location(apple, [asset("100", total=5)])
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "mutate", "action": "add_assignments", "adamId": "100", "count": 5})
+    result = assign(build(sim), clock, ["100"], serials=["S1", "S2", "S3", "S4", "S5"])
+    assert result["error"].startswith("1 failure(s): serials S1, S2, S3 and 2 more (100 STDQ) Apple error 9709: not enough licenses")
+    assert result["failures"][0]["serial_numbers"] == ["S1", "S2", "S3", "S4", "S5"]
+
+
+# -- the diff's first line ------------------------------------------------------------------------
+
+def pairs_for(adam_ids, serials=(), users=()):
+    return {pair(adam_id, serial) for adam_id in adam_ids for serial in serials} | {pair(adam_id, user, USER) for adam_id in adam_ids for user in users}
+
+
+APPS = {"100": "App", "200": "App", "300": "Book"}
+DEVICES_200 = ["D{0}".format(number) for number in range(200)]
+
+
+@pytest.mark.parametrize("action, pairs, check_mode, expected", [
+    ("assign", pairs_for(["100", "200"], DEVICES_200), True, "would assign 400 pairs to 200 devices (2 apps)"),
+    ("assign", pairs_for(["100", "200"], DEVICES_200), False, "assigned 400 pairs to 200 devices (2 apps)"),
+    ("assign", pairs_for(["100", "200"], ["S1", "S2", "S3"], ["u1"]), True, "would assign 8 pairs to 3 devices and 1 user (2 apps)"),
+    ("assign", pairs_for(["300"], users=["u1"]), False, "assigned 1 pair to 1 user (1 book)"),
+    ("assign", pairs_for(["100", "300"], users=["u1", "u2"]), True, "would assign 4 pairs to 2 users (1 app, 1 book)"),
+    ("assign", pairs_for(["100", "999"], ["S1"]), True, "would assign 2 pairs to 1 device (1 app, 1 asset)"),  # 999: type unknown
+    ("take back", pairs_for(["100"], ["S1", "S2"]), True, "would take back 2 pairs from 2 devices (1 app)"),
+    ("take back", pairs_for(["100"], ["S1", "S2"]), False, "took back 2 pairs from 2 devices (1 app)"),
+    ("revoke", pairs_for(["100", "200"], ["S1"], ["u1"]), True, "would revoke 4 pairs from 1 device and 1 user (2 apps)"),
+    ("revoke", pairs_for(["100", "200"], ["S1"], ["u1"]), False, "revoked 4 pairs from 1 device and 1 user (2 apps)"),
+    ("assign", set(), True, "nothing to assign"),
+    ("take back", set(), False, "nothing taken back"),
+    ("revoke", set(), False, "nothing revoked"),
+])
+def test_diff_summary_counts_pairs_targets_and_assets(action, pairs, check_mode, expected):
+    assert writes.diff_summary(action, pairs, check_mode, product_types=APPS) == expected
+
+
+def test_diff_summary_without_waiting_says_so():
+    summary = writes.diff_summary("assign", pairs_for(["100"], ["S1", "S2"]), waited=False, product_types=APPS)
+    assert summary == "asked Apple to assign 2 pairs to 2 devices (1 app), not waited for"
+
+
+def test_check_mode_diff_opens_with_the_summary_and_its_scope(build, apple, clock):
+    sim = small_location(apple)
+    result = assign(build(sim, read_only=True), clock, ["100", "200"], serials=["S1", "S2"], users=["u1"], check_mode=True)
+    assert result["diff"]["before_header"] == "would assign 5 pairs to 2 devices and 1 user (2 apps); only the task's apps are shown"
+
+
+def test_absent_diff_says_the_empty_after_is_only_the_tasks_apps(build, apple, clock):
+    sim = small_location(apple)
+    result = assign(build(sim), clock, ["100", "200"], serials=["S1", "S9"], state="absent")
+    assert result["diff"]["after"] == {}  # not "S1 and S9 hold nothing": the header says what {} covers
+    assert result["diff"]["before_header"] == "took back 2 pairs from 2 devices (2 apps); only the task's apps are shown"
+
+
+def test_a_partly_failed_run_summarises_what_was_done(build, apple, clock):
+    sim = small_location(apple, users=["u1", "u2"])
+    result = assign(build(sim), clock, ["100", "200"], users=["u1", "u2", "u3"])
+    assert result["diff"]["before_header"] == "assigned 4 pairs to 2 users (2 apps); only the task's apps are shown"
+
+
+def test_wait_false_diff_says_it_was_not_waited_for(build, apple, clock):
+    sim = small_location(apple)
+    result = assign(build(sim), clock, ["100"], serials=["S2", "S3"], wait=False)
+    assert result["diff"]["before_header"].startswith("asked Apple to assign 2 pairs to 2 devices (1 app), not waited for; ")
+
+
+def test_revoke_diff_says_it_shows_everything_the_targets_hold(build, apple, clock):
+    sim = revoke_location(apple)
+    check = revoke(build(sim, read_only=True), clock, serials=["S1", "S2"], users=["u1", "u2"], check_mode=True)
+    assert check["diff"]["before_header"] == (
+        "would revoke 3 pairs from 1 device and 1 user (2 apps); every asset the named devices and users hold is shown")
+    done = revoke(build(sim), clock, serials=["S1", "S2"], users=["u1", "u2"])
+    assert done["diff"]["before_header"].startswith("revoked 3 pairs from 1 device and 1 user (2 apps); ")
+    assert done["diff"]["after"] == {"user u1": ["300 (STDQ)"], "user u2": ["300 (STDQ)"]}  # the Book stays, and shows
+    nothing = revoke(build(sim), clock, serials=["S1"])
+    assert nothing["diff"]["before_header"] == "nothing revoked; every asset the named devices and users hold is shown"
 
 
 # -- assign with assignments: several groups in one run --------------------------------------------
