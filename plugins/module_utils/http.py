@@ -22,6 +22,7 @@ import time
 import traceback
 import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional
+from urllib.parse import urlsplit, urlunsplit
 
 try:
     import httpx
@@ -89,6 +90,28 @@ class ApiError(Exception):
             "outcome_unknown": self.outcome_unknown,
             "details": self.details,
         }
+
+
+def shown_url(url: str) -> str:
+    """A URL for a message: without user name, password, query or fragment, which may hold secrets."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = "[{0}]".format(host) if ":" in host else host
+    port = ":{0}".format(parts.port) if parts.port else ""
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
+
+
+def endpoint_not_found(error: ApiError, base_url: str, api: str, advice: str) -> ApiError:
+    """An HTTP 404 from an endpoint the API always has: api_url is wrong, not the request.
+
+    The message names the URL that answered and the api_url given; ``advice`` says what api_url looks like."""
+    path = error.path or ""
+    url = shown_url(path if "://" in path else base_url.rstrip("/") + path)
+    error.message = "{0} answered HTTP 404 (no such endpoint) for {1} {2}: check api_url, {3} (given: {4})".format(
+        api, error.method, url, advice, shown_url(base_url))
+    error.args = (error.message,)
+    error.details["url"] = url
+    return error
 
 
 def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:

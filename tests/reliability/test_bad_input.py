@@ -118,6 +118,11 @@ def connection_cases() -> List[Case]:
         Case("reseller_asset_info", "timeout below zero", {"id": 100001}, "timeout must be a positive", connection=dict(RESELLER, timeout=-1)),
         Case("reseller_asset_info", "wrong password", {"id": 100001}, "reseller login failed", READ,
              connection=dict(RESELLER, password="not-the-password")),
+        Case("reseller_asset_info", "api_url with /api/v1", {"id": 100001},
+             "the reseller API answered HTTP 404 (no such endpoint) for POST ... /api/v1/api/v1/connect/token: check api_url, the modules add "
+             "/api/v1 to it", READ, connection=dict(RESELLER, api_url="{{ reseller_url }}/api/v1")),
+        Case("vpp_asset_info", "api_url without /mdm/v2", {}, "Apple's API answered HTTP 404 (no such endpoint) for GET ... /service/config: "
+             "check api_url, it usually ends in /mdm/v2", READ, connection=dict(VPP, api_url="{{ sim_url }}")),
     ]
     return cases
 

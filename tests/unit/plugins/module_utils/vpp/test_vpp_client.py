@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -201,6 +202,44 @@ def test_token_rejected_is_not_retried(build, apple):
         reads.find_assets(client)
     assert caught.value.error_number == 9622 and caught.value.status == 401
     assert len(sim.queries(ASSETS)) == 1
+
+
+# -- a wrong api_url -----------------------------------------------------------------------------
+
+CHECK_API_URL = "check api_url, it usually ends in /mdm/v2, as in https://vpp.itunes.apple.com/mdm/v2"
+
+
+@pytest.mark.parametrize("api_url", [BASE_URL, BASE_URL + "/mdm", BASE_URL + "/api/v1"])  # /api/v1: the reseller half's JSON 404
+def test_an_api_url_without_mdm_v2_names_the_url_that_answered_404(build, apple, api_url):
+    sim = apple([asset("1000")])
+    with pytest.raises(ApiError) as caught:
+        reads.find_assets(build(sim, api_url=api_url, token=TOKEN), ["1000"])
+    error = caught.value
+    assert error.message == "Apple's API answered HTTP 404 (no such endpoint) for GET {0}/service/config: {1} (given: {0})".format(
+        api_url, CHECK_API_URL)
+    assert error.to_dict()["status"] == 404 and error.details["url"] == api_url + "/service/config"
+    assert [(entry["path"], entry["status"]) for entry in sim.log()] == [(urlsplit(api_url).path + "/service/config", 404)]  # not retried
+    shown = error.message + json.dumps(error.to_dict())
+    assert TOKEN not in shown and INNER_TOKEN not in shown
+
+
+def test_a_404_of_an_authenticated_read_names_its_url_without_the_query(build, apple, tmp_path):
+    sim = apple([asset("1000")])
+    build(sim, cache_dir=tmp_path).limits()  # the limits are cached, so the first request of the next client is GET /assets
+    sim.add_faults({"method": "GET", "path": ASSETS, "kind": "status", "status": 404})
+    with pytest.raises(ApiError) as caught:
+        reads.find_assets(build(sim, cache_dir=tmp_path), ["1000"])
+    assert caught.value.message == "Apple's API answered HTTP 404 (no such endpoint) for GET {0}/assets: {1} (given: {0})".format(
+        API_URL, CHECK_API_URL)
+    assert sim.queries(ASSETS) == [{"adamId": "1000"}] and config_reads(sim) == 1
+
+
+def test_a_404_with_apples_error_body_keeps_apples_meaning(build, apple):
+    sim = apple([asset("1000")])
+    sim.add_faults({"method": "GET", "path": ASSETS, "kind": "status", "status": 404, "errorNumber": 9602})
+    with pytest.raises(ApiError) as caught:
+        reads.find_assets(build(sim), ["1000"])
+    assert caught.value.error_number == 9602 and caught.value.message.startswith("Apple rejected an argument")
 
 
 # -- writes ---------------------------------------------------------------------------------------
