@@ -362,6 +362,44 @@ def test_walk_retries_a_throttled_page(build, apple):
     assert len(warnings) == 1 and "retry 1 of 2" in warnings[0]
 
 
+THROTTLED_HINT = ("the likely cause is several processes using this location at once, such as a task run once per host with forks, "
+                  "or another controller or job slice: make one batched call (vpp_assignment with assignments, or the "
+                  "device_onboarding role), or use fewer forks")
+
+
+def test_the_first_429_warning_of_a_task_names_the_likely_cause_and_the_fix(build, apple):
+    sim = apple(many_assets(9), pageSize=3)
+    sim.add_faults({"method": "GET", "path": ASSETS, "after": 2, "kind": "status", "status": 429, "errorNumber": 9646, "count": 2})
+    warnings = []
+    assert len(paging.walk(build(sim, warnings=warnings, retries=3), "/assets", [{}], AssetsPage)) == 9
+    assert [entry["status"] for entry in sim.log() if entry["path"] == ASSETS].count(429) == 2
+    first, second = warnings
+    assert first.startswith("GET /assets: too many requests to Apple for this location (Apple error 9646); retry 1 of 3 in ")
+    assert first.endswith("; " + THROTTLED_HINT) and "\n" not in first
+    for words in ("once per host with forks", "vpp_assignment with assignments", "device_onboarding role", "fewer forks"):
+        assert words in first
+    assert "retry 2 of 3" in second and THROTTLED_HINT not in second  # said once: the next warnings stay short
+
+
+def test_giving_up_on_apples_rate_limit_names_the_likely_cause(build, apple):
+    """The simulator's own limiter (one request a second), and a client that does not share the location's pace."""
+    sim = apple(many_assets(9), pageSize=3, rateLimit=True, limits={"maxRequestPerSecond": 1})
+    sim.use_clock(Clock(), lambda seconds: None)  # every request in the same second
+    with pytest.raises(ApiError) as caught:
+        paging.walk(build(sim, retries=0), "/assets", [{}], AssetsPage)
+    assert caught.value.status == 429 and caught.value.error_number == 9646
+    assert caught.value.message == "too many requests to Apple for this location (Apple error 9646) (gave up after 0 retries); " + THROTTLED_HINT
+
+
+def test_a_429_asking_to_wait_longer_than_the_task_has_names_the_likely_cause_too(build, apple):
+    sim = apple(many_assets(3))
+    sim.add_faults({"method": "GET", "path": ASSETS, "kind": "status", "status": 429, "errorNumber": 9646, "retryAfter": "900"})
+    with pytest.raises(ApiError) as caught:  # over the ten minutes a task waits at most without wait_timeout
+        reads.find_assets(build(sim), ["1000"])
+    assert "the server asks to wait 900 s, more than this task has left: run it again after " in caught.value.message
+    assert caught.value.message.endswith(" UTC; " + THROTTLED_HINT)
+
+
 def test_a_429_widens_the_pacing_for_the_rest_of_the_run(build, apple):
     sim = apple(many_assets(9), pageSize=3)
     sim.add_faults({"method": "GET", "path": ASSETS, "after": 2, "kind": "status", "status": 429, "errorNumber": 9646})  # no Retry-After
