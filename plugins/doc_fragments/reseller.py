@@ -11,7 +11,8 @@ class ModuleDocFragment:
 options:
   api_url:
     description:
-      - Base URL of the reseller platform (Crayon Cloud-iQ), for example a test server.
+      - Base URL of the reseller platform (Crayon Cloud-iQ), for example a test server. The modules add C(/api/v1) to
+        it, so it is the server's address without that path.
       - Falls back to the E(RESELLER_API_URL) environment variable.
     type: str
     default: https://api.crayon.com

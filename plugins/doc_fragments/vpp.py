@@ -25,7 +25,8 @@ options:
     type: path
   api_url:
     description:
-      - Base URL of the App and Book Management API, for example a test server.
+      - Base URL of the App and Book Management API, for example a test server. It usually ends in C(/mdm/v2); an
+        HTTP 404 from it fails with a message that names the URL that answered.
       - Falls back to the E(VPP_API_URL) environment variable.
     type: str
     default: https://vpp.itunes.apple.com/mdm/v2

@@ -22,6 +22,7 @@ import time
 import traceback
 import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional
+from urllib.parse import urlsplit, urlunsplit
 
 try:
     import httpx
@@ -60,7 +61,7 @@ class ApiError(Exception):
                  error_code: Optional[str] = None, error_message: Optional[str] = None,
                  request_id: Optional[str] = None, method: Optional[str] = None, path: Optional[str] = None,
                  retryable: bool = False, outcome_unknown: bool = False, refused: bool = False,
-                 details: Optional[Dict[str, Any]] = None):
+                 details: Optional[Dict[str, Any]] = None, hint: Optional[str] = None):
         super().__init__(message)
         self.message = message
         self.status = status
@@ -75,6 +76,8 @@ class ApiError(Exception):
         # the API said it did not act on the request (e.g. throttled), whatever the HTTP status
         self.refused = refused
         self.details = details or {}
+        # what to do about it: said in the first retry warning of a task and in the final message
+        self.hint = hint
 
     def to_dict(self) -> Dict[str, Any]:
         """The structured error returned to the user as ``api_error``."""
@@ -89,6 +92,32 @@ class ApiError(Exception):
             "outcome_unknown": self.outcome_unknown,
             "details": self.details,
         }
+
+
+def shown_url(url: str) -> str:
+    """A URL for a message: without user name, password, query or fragment, which may hold secrets."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = "[{0}]".format(host) if ":" in host else host
+    port = ":{0}".format(parts.port) if parts.port else ""
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
+
+
+def endpoint_not_found(error: ApiError, base_url: str, api: str, advice: str) -> ApiError:
+    """An HTTP 404 from an endpoint the API always has: api_url is wrong, not the request.
+
+    The message names the URL that answered and the api_url given; ``advice`` says what api_url looks like."""
+    path = error.path or ""
+    url = shown_url(path if "://" in path else base_url.rstrip("/") + path)
+    error.message = "{0} answered HTTP 404 (no such endpoint) for {1} {2}: check api_url, {3} (given: {4})".format(
+        api, error.method, url, advice, shown_url(base_url))
+    error.args = (error.message,)
+    error.details["url"] = url
+    return error
+
+
+def _then(hint: Optional[str]) -> str:
+    return "; " + hint if hint else ""
 
 
 def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
@@ -334,6 +363,7 @@ class Transport:
         self.retry_policy = retry_policy or RetryPolicy(retries)
         self._warn = warn or (lambda message: None)
         self._sleep = sleep
+        self._hinted: set = set()  # the hints already given
         all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         all_headers.update(headers or {})
         self._client = httpx.Client(
@@ -394,20 +424,23 @@ class Transport:
             if not error.retryable:
                 raise error
             if attempt > retries:
-                error.message = "{0} (gave up after {1} retries)".format(error.message, retries)
+                error.message = "{0} (gave up after {1} retries)".format(error.message, retries) + _then(error.hint)
                 error.args = (error.message,)
                 error.details["attempts"] = attempt
                 raise error
             delay = self.retry_policy.delay(attempt, retry_after)
             if retry_after is not None and self._clock() + delay > deadline:
                 raise self._too_long_to_wait(error, delay)
-            self._warn("{0} {1}: {2}; retry {3} of {4} in {5:.1f} s".format(method, path, error.message, attempt, retries, delay))
+            hint = error.hint if error.hint not in self._hinted else None  # once per task: later warnings stay short
+            if hint:
+                self._hinted.add(hint)
+            self._warn("{0} {1}: {2}; retry {3} of {4} in {5:.1f} s{6}".format(method, path, error.message, attempt, retries, delay, _then(hint)))
             self._sleep(delay)
 
     def _too_long_to_wait(self, error: ApiError, delay: float) -> ApiError:
         when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=delay)
-        error.message = "{0}; the server asks to wait {1:.0f} s, more than this task has left: run it again after {2}".format(
-            error.message, delay, when.strftime("%Y-%m-%d %H:%M:%S UTC"))
+        error.message = "{0}; the server asks to wait {1:.0f} s, more than this task has left: run it again after {2}{3}".format(
+            error.message, delay, when.strftime("%Y-%m-%d %H:%M:%S UTC"), _then(error.hint))
         error.args = (error.message,)
         error.retryable = False
         error.details["retry_after"] = delay

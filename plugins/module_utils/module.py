@@ -5,8 +5,9 @@
 
 A module declares each option once, in a dict of ansible argument specs. An option's spec may carry
 one extra key, ``clean``: a function ``(name, value) -> value`` that strips, de-duplicates or checks
-the value and raises InputError with a message a person can act on. The key is removed before
-ansible-core sees the spec, so a new option cannot miss its cleaning and the docs test sees plain specs.
+the value and raises InputError with a message a person can act on, or returns ``Warned`` to keep a
+value but warn about it. The key is removed before ansible-core sees the spec, so a new option cannot
+miss its cleaning and the docs test sees plain specs.
 
 The work of a module is one function ``work(client, options)``: ``options`` is every option, cleaned,
 as attributes, plus ``check_mode``. It returns the result fields (see ``run``).
@@ -26,6 +27,8 @@ from ansible_collections.assetops.licensing.plugins.module_utils.errors import I
 from ansible_collections.assetops.licensing.plugins.module_utils.http import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError, CaBundleError, load_ca_bundle
 
 Cleaner = Callable[[str, Any], Any]
+# notice(labels, items) -> the warning about those items of the options labelled so
+Notice = Callable[[List[str], List[str]], str]
 
 
 # -- cleaners: declared on an option with "clean" ------------------------------------------------
@@ -44,6 +47,12 @@ def clean_list(name: str, values: Optional[Iterable[Any]]) -> Optional[List[str]
             seen.add(text)
             cleaned.append(text)
     return cleaned
+
+
+def listed(items: Sequence[str], limit: int = 3) -> str:
+    """The first ``limit`` items, then how many more: a message stays one readable line for any list."""
+    shown = ", ".join(items[:limit])
+    return shown + (" and {0} more".format(len(items) - limit) if len(items) > limit else "")
 
 
 def not_blank(name: str, value: Optional[str]) -> Optional[str]:
@@ -90,6 +99,18 @@ def id_list(clean: Cleaner = clean_list, **spec: Any) -> Dict[str, Any]:
     return dict({"type": "list", "elements": "str", "clean": clean}, **spec)
 
 
+class Warned:
+    """What a cleaner returns to keep ``value`` but warn about some of its ``items``.
+
+    Findings with the same ``notice`` from every option of a task (each ``assignments`` group, say)
+    become one warning, so a list of hundreds gives one line, not hundreds."""
+
+    def __init__(self, value: Any, notice: Notice, items: Iterable[str]):
+        self.value = value
+        self.notice = notice
+        self.items = list(items)
+
+
 def split_spec(options: Dict[str, Dict[str, Any]]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """(the argument spec for ansible-core, the cleaners): ``clean`` keys taken out, at every level.
 
@@ -109,8 +130,12 @@ def split_spec(options: Dict[str, Dict[str, Any]]) -> Tuple[Dict[str, Any], Dict
     return spec, cleaners
 
 
-def apply_cleaners(values: Dict[str, Any], cleaners: Dict[str, Any], prefix: str = "") -> None:
-    """Clean ``values`` in place; suboption names in messages are prefixed with where they sit."""
+def apply_cleaners(values: Dict[str, Any], cleaners: Dict[str, Any], prefix: str = "",
+                   notes: Optional[Dict[Notice, Tuple[List[str], List[str]]]] = None) -> Dict[Notice, Tuple[List[str], List[str]]]:
+    """Clean ``values`` in place; suboption names in messages are prefixed with where they sit.
+
+    Returns what the cleaners warned about: per notice, the labels of the options and their items."""
+    notes = {} if notes is None else notes
     for name, (clean, nested) in cleaners.items():
         value = values.get(name)
         if value is None:
@@ -120,9 +145,21 @@ def apply_cleaners(values: Dict[str, Any], cleaners: Dict[str, Any], prefix: str
             elements = value if isinstance(value, list) else [value]
             for position, element in enumerate(elements, start=1):
                 where = "{0}[{1}].".format(label, position) if isinstance(value, list) else label + "."
-                apply_cleaners(element, nested, where)
+                apply_cleaners(element, nested, where, notes)
         if clean is not None:
-            values[name] = clean(label, values[name])
+            cleaned = clean(label, values[name])
+            if isinstance(cleaned, Warned):
+                labels, items = notes.setdefault(cleaned.notice, ([], []))
+                labels.append(label)
+                items.extend(cleaned.items)
+                cleaned = cleaned.value
+            values[name] = cleaned
+    return notes
+
+
+def warnings_of(notes: Dict[Notice, Tuple[List[str], List[str]]]) -> List[str]:
+    """One warning per notice; an item named by several options is named once."""
+    return [notice(labels, list(dict.fromkeys(items))) for notice, (labels, items) in notes.items()]
 
 
 class CollectionModule(AnsibleModule):
@@ -186,7 +223,8 @@ class CollectionModule(AnsibleModule):
         The client is read-only unless the module writes and is not in check mode.
         """
         try:
-            apply_cleaners(self.params, self._cleaners)
+            for warning in warnings_of(apply_cleaners(self.params, self._cleaners)):
+                self.warn(warning)
             options = self.options()
             if check_input is not None:
                 check_input(options)

@@ -48,6 +48,9 @@ options:
     description:
       - Devices, by serial number. With O(adam_ids), at least one of O(serial_numbers) and O(client_user_ids) must be
         given; an empty list means nothing to do.
+      - Apple matches serial numbers exactly and does not check them, so a typing slip would use a license as a new
+        device. A serial number with whitespace inside fails before any request; one with lower-case letters gives
+        a warning, since devices report theirs in upper case.
     type: list
     elements: str
   client_user_ids:
@@ -76,7 +79,9 @@ options:
         choices: [STDQ, PLUS]
         default: STDQ
       serial_numbers:
-        description: Devices of this group. At least one of O(assignments[].serial_numbers) and O(assignments[].client_user_ids).
+        description:
+          - Devices of this group. At least one of O(assignments[].serial_numbers) and O(assignments[].client_user_ids).
+          - Checked as O(serial_numbers) is.
         type: list
         elements: str
       client_user_ids:
@@ -263,20 +268,26 @@ diff:
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError
 from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import PRICING_PARAMS, WRITE_WAIT_OPTIONS, VppModule, adam_id_list
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import (
+    PRICING_PARAMS,
+    WRITE_WAIT_OPTIONS,
+    VppModule,
+    adam_id_list,
+    serial_number_list,
+)
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import assign
 
 TARGETS = ("serial_numbers", "client_user_ids")
 GROUP_OPTIONS = {
     "adam_ids": adam_id_list(required=True),
     "pricing_param": {"type": "str", "choices": PRICING_PARAMS, "default": "STDQ"},
-    "serial_numbers": id_list(),
+    "serial_numbers": serial_number_list(),
     "client_user_ids": id_list(),
 }
 OPTIONS = dict({
     "adam_ids": adam_id_list(),
     "pricing_param": {"type": "str", "choices": PRICING_PARAMS, "default": "STDQ"},
-    "serial_numbers": id_list(),
+    "serial_numbers": serial_number_list(),
     "client_user_ids": id_list(),
     "assignments": {"type": "list", "elements": "dict", "options": GROUP_OPTIONS, "required_one_of": [TARGETS]},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},

@@ -29,6 +29,8 @@ options:
   serial_numbers:
     description:
       - Only assignments to these device serial numbers.
+      - A serial number with whitespace inside fails before any request; one with lower-case letters gives a warning,
+        since Apple matches serial numbers exactly and devices report theirs in upper case.
       - Together with O(client_user_ids) this names the targets; an assignment matches when its target is
         in either list. An empty list matches nothing.
     type: list
@@ -96,12 +98,12 @@ assignments:
 """
 
 from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import PRICING_PARAMS, VppModule, adam_id_list
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import PRICING_PARAMS, VppModule, adam_id_list, serial_number_list
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.reads import assignment_info
 
 OPTIONS = {
     "adam_ids": adam_id_list(),
-    "serial_numbers": id_list(),
+    "serial_numbers": serial_number_list(),
     "client_user_ids": id_list(),
     "pricing_param": {"type": "str", "choices": PRICING_PARAMS},
 }

@@ -26,7 +26,10 @@ extends_documentation_fragment:
   - assetops.licensing.attributes.actiongroup_vpp
 options:
   serial_numbers:
-    description: Devices, by serial number. At least one of O(serial_numbers) and O(client_user_ids) must be given.
+    description:
+      - Devices, by serial number. At least one of O(serial_numbers) and O(client_user_ids) must be given.
+      - A serial number with whitespace inside fails before any request; one with lower-case letters gives a warning,
+        since Apple matches serial numbers exactly and devices report theirs in upper case.
     type: list
     elements: str
   client_user_ids:
@@ -102,11 +105,11 @@ diff:
 """
 
 from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import WRITE_WAIT_OPTIONS, VppModule
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import WRITE_WAIT_OPTIONS, VppModule, serial_number_list
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import revoke
 
 OPTIONS = dict({
-    "serial_numbers": id_list(),
+    "serial_numbers": serial_number_list(),
     "client_user_ids": id_list(),
     "wait": {"type": "bool", "default": True},
 }, **WRITE_WAIT_OPTIONS)

@@ -118,6 +118,11 @@ def connection_cases() -> List[Case]:
         Case("reseller_asset_info", "timeout below zero", {"id": 100001}, "timeout must be a positive", connection=dict(RESELLER, timeout=-1)),
         Case("reseller_asset_info", "wrong password", {"id": 100001}, "reseller login failed", READ,
              connection=dict(RESELLER, password="not-the-password")),
+        Case("reseller_asset_info", "api_url with /api/v1", {"id": 100001},
+             "the reseller API answered HTTP 404 (no such endpoint) for POST ... /api/v1/api/v1/connect/token: check api_url, the modules add "
+             "/api/v1 to it", READ, connection=dict(RESELLER, api_url="{{ reseller_url }}/api/v1")),
+        Case("vpp_asset_info", "api_url without /mdm/v2", {}, "Apple's API answered HTTP 404 (no such endpoint) for GET ... /service/config: "
+             "check api_url, it usually ends in /mdm/v2", READ, connection=dict(VPP, api_url="{{ sim_url }}")),
     ]
     return cases
 
@@ -141,6 +146,8 @@ VPP_CASES = [
          check=lambda result: result.get("assets") == []),
     # vpp_assignment_info
     Case("vpp_assignment_info", "a blank serial number", {"serial_numbers": ["  "]}, "serial_numbers has an empty value at position 1"),
+    Case("vpp_assignment_info", "a serial number with a space inside", {"serial_numbers": ["DMPQ 0001XYZ"]},
+         'serial_numbers: "DMPQ 0001XYZ" has a space inside; a serial number has no whitespace'),
     Case("vpp_assignment_info", "an empty client user id", {"client_user_ids": ["user-1", ""]}, "client_user_ids has an empty value at position 2"),
     Case("vpp_assignment_info", "the same serial number twice", {"serial_numbers": ["C02MAIN0001", "C02MAIN0001"]},
          "de-duplicated: each assignment once", ACCEPTED,
@@ -164,6 +171,16 @@ VPP_CASES = [
          check=lambda result: result["changed"] is False and result["changes"] == []),
     Case("vpp_assignment", "an empty serial number", {"adam_ids": ["361309726"], "serial_numbers": ["C02BAD00001", ""]},
          "serial_numbers has an empty value at position 2"),
+    Case("vpp_assignment", "a serial number with a space inside", {"adam_ids": ["361309726"], "serial_numbers": ["C02BAD00001", "DMPQ 0001XYZ"]},
+         'serial_numbers: "DMPQ 0001XYZ" has a space inside; a serial number has no whitespace'),
+    Case("vpp_assignment", "a space inside a serial number of a group",
+         {"assignments": [{"adam_ids": ["361309726"], "serial_numbers": ["C02BAD00001"]}, {"adam_ids": ["361285480"], "serial_numbers": ["DMPQ 0001XYZ"]}]},
+         'assignments[2].serial_numbers: "DMPQ 0001XYZ" has a space inside; a serial number has no whitespace'),
+    Case("vpp_assignment", "a serial number in lower case", {"adam_ids": ["361304891"], "serial_numbers": ["dmpq0001xyz"], "wait": False},
+         "assigned as given (Apple's examples use lower-case UUIDs), with one warning: \"... did you mean DMPQ0001XYZ?\"", ACCEPTED, writes=1,
+         check=lambda result: [change["serial_number"] for change in result["changes"]] == ["dmpq0001xyz"] and result.get("warnings") == [
+             "serial_numbers: dmpq0001xyz has lower-case letters; Apple matches serial numbers exactly and devices report them in upper case: "
+             "did you mean DMPQ0001XYZ?"]),
     Case("vpp_assignment", "a blank client user id", {"adam_ids": ["361309726"], "client_user_ids": [" "]},
          "client_user_ids has an empty value at position 1"),
     Case("vpp_assignment", "serial_numbers as a mapping", {"adam_ids": ["361309726"], "serial_numbers": {"ipad": "C02BAD00001"}},
@@ -204,6 +221,8 @@ VPP_CASES = [
     # vpp_revoke
     Case("vpp_revoke", "no targets", {}, "one of the following is required: serial_numbers, client_user_ids"),
     Case("vpp_revoke", "an empty serial number", {"serial_numbers": [""]}, "serial_numbers has an empty value at position 1"),
+    Case("vpp_revoke", "a serial number with a space inside", {"serial_numbers": ["DMPQ 0001XYZ"]},
+         'serial_numbers: "DMPQ 0001XYZ" has a space inside; a serial number has no whitespace'),
     Case("vpp_revoke", "the same device twice", {"serial_numbers": ["C02NONE0001", "C02NONE0001"]},
          "de-duplicated; nothing held, so no write", ACCEPTED, check=lambda result: result["changed"] is False),
     # vpp_event_info
@@ -356,7 +375,9 @@ simulator's API routes saw no request at all), **by a read, no write** (the mist
 be seen; no write was sent), or **accepted** (not an error by design). Repeated values are
 de-duplicated silently in every list option (`adam_ids`, `serial_numbers`, `client_user_ids`,
 `event_ids`, `external_order_ids`, `notification_types`) and in the role's app lists, keeping the first occurrence: Apple
-refuses repeats (9703-9705), so none is ever sent. Two hosts with the same serial number are an
+refuses repeats (9703-9705), so none is ever sent. Apple checks no serial number, so a slip would take a
+license as a new device: one with whitespace inside is refused, one with lower-case letters is sent as
+given (Apple's own examples use lower-case UUIDs) with one warning per task. Two hosts with the same serial number are an
 error for the role, since one device cannot be two hosts. Role variables are validated by
 ansible-core from `meta/argument_specs.yml`; its `msg` starts with "Validation of arguments
 failed:", and the assertion is on the line of `argument_errors` that names the variable. The

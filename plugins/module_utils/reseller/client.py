@@ -12,7 +12,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import WriteBlockedError
-from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, Transport, parse_answer
+from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, Transport, endpoint_not_found, parse_answer
 from ansible_collections.assetops.licensing.plugins.module_utils.reseller.models import HAS_PYDANTIC, split_asset_list
 
 if HAS_PYDANTIC:
@@ -26,6 +26,10 @@ SDK_PAGE_SIZE = 20
 MAX_PAGES = 10000
 # Answers to a tags write that say the other verb was needed (POST: has tags; PUT: has none).
 OTHER_TAG_VERB_STATUSES = (400, 404, 409)
+# Endpoints the platform always has: a 404 there means api_url is wrong. (An asset's own URL answers
+# 404 for an unknown id, and its tags' URL for "no tags yet": those are answers, not a wrong URL.)
+ALWAYS_THERE = (TOKEN_PATH, ASSETS_PATH)
+API_URL_ADVICE = "the modules add /api/v1 to it, so it is the server's address, as in https://api.crayon.com"
 
 
 def json_text(error: ApiError) -> str:
@@ -82,6 +86,8 @@ class ResellerClient:
         self._sent: Dict[int, Dict[str, Any]] = {}
         self.read_only = read_only
         self.warn = warn or (lambda message: None)
+        self._api_url = api_url
+        self._answered = False  # whether the API answered any request yet (a login counts)
         self.transport = Transport(
             api_url, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path, retries=retries,
             error_parser=reseller_error_parser, warn=self.warn, sleep=sleep, httpx_transport=httpx_transport, exact_decimals=True,
@@ -100,6 +106,7 @@ class ResellerClient:
         try:
             body = self.transport.request("POST", TOKEN_PATH, data=form, headers={"Authorization": "Basic " + basic}, idempotent=True)
         except ApiError as error:
+            self._check_url(error)
             if error.status in (400, 401):
                 error.message = ("reseller login failed ({0}): check client_id, client_secret, username and password"
                                  .format(error.error_code or "HTTP {0}".format(error.status)))
@@ -110,6 +117,7 @@ class ResellerClient:
             detail = fields.get("error_description") or fields.get("errordescription") or fields["error"]
             raise ApiError("reseller login failed ({0}): check client_id, client_secret, username and password".format(detail),
                            method="POST", path=TOKEN_PATH, error_code=str(fields["error"]), error_message=str(detail))
+        self._answered = True
         return parse_answer(TokenResponse, body, "the reseller login answer").access_token
 
     def _token(self) -> str:
@@ -125,8 +133,9 @@ class ResellerClient:
         while True:
             headers = {"Authorization": "Bearer " + self._token()}
             try:
-                return self.transport.request(method, path, params=params, json=json, headers=headers)
+                answer = self.transport.request(method, path, params=params, json=json, headers=headers)
             except ApiError as error:
+                self._check_url(error)
                 can_refresh = error.status == 401 and not refreshed and self._credentials.access_token is None
                 if not can_refresh:
                     if error.status == 401:
@@ -136,6 +145,13 @@ class ResellerClient:
                     raise
                 self._access_token = None
                 refreshed = True
+            else:
+                self._answered = True
+                return answer
+
+    def _check_url(self, error: ApiError) -> None:
+        if error.status == 404 and error.path in ALWAYS_THERE:
+            raise endpoint_not_found(error, self._api_url, "the reseller API", API_URL_ADVICE) from None
 
     # -- assets --------------------------------------------------------------------------------
 
@@ -187,12 +203,15 @@ class ResellerClient:
 
     def get_asset(self, asset_id: int) -> Optional[Any]:
         """The asset, or None when the API does not know the id (404, or an empty answer)."""
+        path = "{0}{1}".format(ASSETS_PATH, asset_id)
         try:
-            body = self.request("GET", "{0}{1}".format(ASSETS_PATH, asset_id))
+            body = self.request("GET", path)
         except ApiError as error:
-            if error.status == 404:
-                return None
-            raise
+            if error.status != 404 or error.path != path:  # the login's 404 is a wrong api_url, not an unknown asset
+                raise
+            if not self._answered:  # with an access_token nothing proved yet that api_url is right: a wrong one 404s here too
+                self.request("GET", ASSETS_PATH, params=[("Page", 1), ("PageSize", 1)])
+            return None
         if not body:  # 204, or 200 with nothing: the platform has no such asset for this login
             return None
         return self._remember(body)
@@ -212,7 +231,7 @@ class ResellerClient:
         try:
             self.request(verb, path, json=body)
         except ApiError as error:
-            if error.status not in OTHER_TAG_VERB_STATUSES:
+            if error.status not in OTHER_TAG_VERB_STATUSES or error.path != path:  # e.g. the login's answer
                 raise
             self.request(other, path, json=body)
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, Optional
 from urllib.parse import urlsplit
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import WriteBlockedError
-from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, RequestPacer, Transport, parse_answer
+from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, RequestPacer, Transport, endpoint_not_found, parse_answer
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.errors import apple_error_parser
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import DEFAULT_LIMITS, LimitsCache
@@ -39,6 +39,11 @@ ENDPOINT_NAMES = {
     "/status": "eventStatus", "/users": "getUsers", "/users/create": "createUsers", "/users/update": "updateUsers",
     "/users/retire": "retireUsers",
 }
+
+
+# Apple answers no request of its own with 404 (unknown ids are 400s with an error number): a 404 means
+# api_url does not point at the API, most often because /mdm/v2 is missing (a proxy, a test server).
+API_URL_ADVICE = "it usually ends in /mdm/v2, as in https://vpp.itunes.apple.com/mdm/v2"
 
 
 def same_origin(url: str, other: str) -> bool:
@@ -100,7 +105,7 @@ class VppClient:
             if self._limits is None:
                 cached = None if refresh else self._limits_cache.load()
                 if cached is None:
-                    config = parse_answer(ServiceConfig, self.transport.request("GET", "/service/config"), "Apple's /service/config answer")
+                    config = parse_answer(ServiceConfig, self._request("GET", "/service/config"), "Apple's /service/config answer")
                     self._limits, self._urls = config.limits, config.urls
                     self._limits_cache.save(self._limits.model_dump(by_alias=True, exclude_none=True), self._urls)
                 else:
@@ -127,7 +132,7 @@ class VppClient:
         """An authenticated GET, paced by the location's limit and at most five in flight."""
         self.limits()  # the pacing rate must be known before the first authenticated request
         with self._in_flight:
-            return self._note_owner(self.transport.request("GET", self.url_for(path), params=params, headers=self._auth_headers()))
+            return self._note_owner(self._request("GET", self.url_for(path), params=params, headers=self._auth_headers()))
 
     def post(self, path: str, body: Dict[str, Any]) -> Any:
         """The one funnel for writes. A read-only client refuses, so check mode can never write."""
@@ -135,7 +140,15 @@ class VppClient:
             raise WriteBlockedError("write to {0} attempted through a read-only client".format(path))
         self.limits()
         with self._in_flight:
-            return self._note_owner(self.transport.request("POST", self.url_for(path), json=body, headers=self._auth_headers()))
+            return self._note_owner(self._request("POST", self.url_for(path), json=body, headers=self._auth_headers()))
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            return self.transport.request(method, path, **kwargs)
+        except ApiError as error:
+            if error.status == 404 and error.error_number is None:
+                raise endpoint_not_found(error, self.api_url, "Apple's API", API_URL_ADVICE) from None
+            raise
 
     def _note_owner(self, answer: Any) -> Any:
         """Apple: "inspect MdmInfo each time a response returns". Every authenticated answer carries the

@@ -70,6 +70,11 @@ APPLE_ERRORS: Dict[int, tuple] = {
     9729: ("Apple's service is temporarily unavailable", True),
 }
 
+# The pace is Apple's per location, so a 429 means several processes used one location at once.
+THROTTLED_HINT = ("the likely cause is several processes using this location at once, such as a task run once per host with forks, "
+                  "or another controller or job slice: make one batched call (vpp_assignment with assignments, or the "
+                  "device_onboarding role), or use fewer forks")
+
 # Numbers whose exact meaning is not documented to us: the message also carries Apple's words.
 SHOW_APPLE_TEXT = frozenset((9635, 9637, 9641, 9644, 9647))
 
@@ -120,5 +125,7 @@ def apple_error_parser(response: Any, body: Any) -> Optional[ApiError]:
         message, retryable = "Apple (or a proxy) answered HTTP {0} with {1}".format(status, kind), True
     else:
         message, retryable = "Apple answered HTTP {0}".format(status), False
-    return ApiError(message, status=status, error_number=error_number, error_message=apple_message,
-                    retryable=retryable, refused=error_number in REFUSED_ERRORS, details={"error_info": info} if info else None)
+    throttled = status == 429 or error_number == 9646
+    return ApiError(message, status=status, error_number=error_number, error_message=apple_message, retryable=retryable,
+                    refused=error_number in REFUSED_ERRORS, details={"error_info": info} if info else None,
+                    hint=THROTTLED_HINT if throttled else None)

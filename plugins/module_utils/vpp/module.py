@@ -8,6 +8,7 @@ The options here are documented once, in the doc fragment assetops.licensing.vpp
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Dict, List, Optional
 from urllib.parse import urlsplit
@@ -18,9 +19,11 @@ from ansible_collections.assetops.licensing.plugins.module_utils.errors import I
 from ansible_collections.assetops.licensing.plugins.module_utils.http import HAS_HTTPX, HTTPX_IMPORT_ERROR
 from ansible_collections.assetops.licensing.plugins.module_utils.module import (
     CollectionModule,
+    Warned,
     clean_list,
     http_url,
     id_list,
+    listed,
     not_blank,
     positive_seconds,
     zero_or_more,
@@ -47,6 +50,30 @@ def clean_adam_ids(name: str, values: Optional[List[Any]]) -> Optional[List[str]
 
 def adam_id_list(**spec: Any) -> Dict[str, Any]:
     return id_list(clean=clean_adam_ids, **spec)
+
+
+def lower_case_serials(labels: List[str], serials: List[str]) -> str:
+    return ("{0}: {1} {2} lower-case letters; Apple matches serial numbers exactly and devices report them in upper case: "
+            "did you mean {3}?".format(listed(labels), listed(serials), "has" if len(serials) == 1 else "have",
+                                       listed([serial.upper() for serial in serials])))
+
+
+def clean_serial_numbers(name: str, values: Optional[List[Any]]) -> Any:
+    """Apple does not validate serial numbers: one with a space inside, or in lower case, would take a license
+    as a new device. Whitespace is refused; lower case only warned about, since Apple's own examples use
+    lower-case UUIDs as serial numbers."""
+    cleaned = clean_list(name, values)
+    spaced = [value for value in cleaned or () if any(character.isspace() for character in value)]
+    if spaced:
+        raise InputError("{0}: {1} {2} {3} inside; a serial number has no whitespace".format(
+            name, listed([json.dumps(value) for value in spaced]), "has" if len(spaced) == 1 else "have",
+            "a space" if all(" " in value for value in spaced) else "whitespace"))
+    lower = [value for value in cleaned or () if value != value.upper()]
+    return Warned(cleaned, lower_case_serials, lower) if lower else cleaned
+
+
+def serial_number_list(**spec: Any) -> Dict[str, Any]:
+    return id_list(clean=clean_serial_numbers, **spec)
 
 
 # token/token_path fall back to these in resolve_token(), not through the spec, so that a task's

@@ -571,3 +571,20 @@ def test_parse_answer_reports_the_shape_without_values():
     assert message.startswith("Apple's /status answer has an unexpected shape (")
     assert "eventStatus" in message and "numCompleted" in message
     assert "s3cret-value" not in message and "s3cret-value" not in str(caught.value.to_dict())
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://vpp.itunes.apple.com/mdm/v2", "https://vpp.itunes.apple.com/mdm/v2"),
+    ("https://user:s3cret@proxy.example.test:8443/vpp/service/config?key=s3cret#top", "https://proxy.example.test:8443/vpp/service/config"),
+    ("http://[::1]:8080/mdm", "http://[::1]:8080/mdm"),
+])
+def test_a_url_in_a_message_has_no_user_password_or_query(url, shown):
+    assert http.shown_url(url) == shown
+
+
+def test_endpoint_not_found_names_the_url_and_the_api_url_given():
+    error = ApiError("HTTP 404", status=404, method="GET", path="/service/config")
+    assert http.endpoint_not_found(error, "https://user:s3cret@proxy.example.test/", "The API", "it ends in /v2") is error
+    assert str(error) == error.message == ("The API answered HTTP 404 (no such endpoint) for GET https://proxy.example.test/service/config: "
+                                           "check api_url, it ends in /v2 (given: https://proxy.example.test/)")
+    assert error.to_dict()["status"] == 404 and error.details == {"url": "https://proxy.example.test/service/config"}

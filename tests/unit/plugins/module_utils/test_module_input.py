@@ -1,4 +1,4 @@
-"""Input checks the bad-input catalogue asked for: adam ids, record ids, option combinations, clear type errors."""
+"""Input checks the bad-input catalogue asked for: adam ids, serial numbers, record ids, option combinations, clear type errors."""
 from __future__ import annotations
 
 import pytest
@@ -6,8 +6,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError
-from ansible_collections.assetops.licensing.plugins.module_utils.module import CollectionModule, positive_id
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import clean_adam_ids
+from ansible_collections.assetops.licensing.plugins.module_utils.module import CollectionModule, Warned, apply_cleaners, positive_id, split_spec, warnings_of
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import clean_adam_ids, clean_serial_numbers, serial_number_list
 
 
 class Failed(Exception):
@@ -33,6 +33,72 @@ def test_anything_but_digits_is_not_an_adam_id(value):
     message = str(caught.value)
     assert message.startswith("adam_ids: {0!r} is not an adam id".format(value))
     assert "digits" in message and "\n" not in message
+
+
+# -- serial numbers: Apple checks none, so a slip would take a license as a new device ----------------
+
+
+@pytest.mark.parametrize("values", [None, [], ["DMPQ0001XYZ", " C02X1234ABCD\n"]])
+def test_upper_case_serial_numbers_pass_stripped(values):
+    expected = None if values is None else [value.strip() for value in values]
+    assert clean_serial_numbers("serial_numbers", values) == expected
+
+
+def test_a_space_inside_a_serial_number_is_refused():
+    with pytest.raises(InputError) as caught:
+        clean_serial_numbers("serial_numbers", ["C02X1234ABCD", " DMPQ 0001XYZ "])
+    assert str(caught.value) == 'serial_numbers: "DMPQ 0001XYZ" has a space inside; a serial number has no whitespace'
+
+
+def test_every_spaced_serial_number_is_named_up_to_three():
+    values = ["A {0}".format(number) for number in range(5)] + ["DMPQ0001XYZ"]
+    with pytest.raises(InputError) as caught:
+        clean_serial_numbers("assignments[2].serial_numbers", values)
+    assert str(caught.value) == ('assignments[2].serial_numbers: "A 0", "A 1", "A 2" and 2 more have a space inside; '
+                                 'a serial number has no whitespace')
+
+
+@pytest.mark.parametrize("value, shown", [("DMPQ\t0001XYZ", '"DMPQ\\t0001XYZ"'), ("DMPQ\u00a00001XYZ", '"DMPQ\\u00a00001XYZ"'),
+                                          ("DMPQ\n0001XYZ", '"DMPQ\\n0001XYZ"')])
+def test_other_whitespace_inside_is_refused_and_shown(value, shown):
+    with pytest.raises(InputError) as caught:
+        clean_serial_numbers("serial_numbers", [value])
+    message = str(caught.value)
+    assert message == "serial_numbers: {0} has whitespace inside; a serial number has no whitespace".format(shown)
+    assert "\n" not in message
+
+
+def test_lower_case_is_kept_with_a_warning():
+    cleaned = clean_serial_numbers("serial_numbers", ["C02X1234ABCD", "dmpq0001xyz "])
+    assert isinstance(cleaned, Warned)
+    assert cleaned.value == ["C02X1234ABCD", "dmpq0001xyz"]  # Apple's examples use lower-case UUIDs: never changed
+    assert cleaned.items == ["dmpq0001xyz"]
+    assert cleaned.notice(["serial_numbers"], cleaned.items) == (
+        "serial_numbers: dmpq0001xyz has lower-case letters; Apple matches serial numbers exactly and devices report them "
+        "in upper case: did you mean DMPQ0001XYZ?")
+
+
+def test_one_warning_for_every_serial_option_of_a_task():
+    spec, cleaners = split_spec({
+        "serial_numbers": serial_number_list(),
+        "assignments": {"type": "list", "elements": "dict", "options": {"serial_numbers": serial_number_list()}},
+    })
+    assert "clean" not in spec["assignments"]["options"]["serial_numbers"]
+    values = {"serial_numbers": None, "assignments": [
+        {"serial_numbers": ["c02a", "C02B", "c02c"]}, {"serial_numbers": ["C02D"]}, {"serial_numbers": ["c02a", "c02e", "c02f"]}]}
+    warnings = warnings_of(apply_cleaners(values, cleaners))
+    assert warnings == [
+        "assignments[1].serial_numbers, assignments[3].serial_numbers: c02a, c02c, c02e and 1 more have lower-case letters; "
+        "Apple matches serial numbers exactly and devices report them in upper case: did you mean C02A, C02C, C02E and 1 more?"]
+    assert values["assignments"][0]["serial_numbers"] == ["c02a", "C02B", "c02c"]  # the values, unchanged and unwrapped
+    assert values["assignments"][2]["serial_numbers"] == ["c02a", "c02e", "c02f"]
+
+
+def test_no_warning_without_lower_case():
+    spec, cleaners = split_spec({"serial_numbers": serial_number_list()})
+    values = {"serial_numbers": ["C02A", "C02A "]}
+    assert spec == {"serial_numbers": {"type": "list", "elements": "str"}}
+    assert warnings_of(apply_cleaners(values, cleaners)) == [] and values == {"serial_numbers": ["C02A"]}
 
 
 def test_record_ids_must_be_positive():

@@ -52,8 +52,8 @@ def build():
     """build(sim, ...) -> ResellerClient talking to the simulator; sleeps recorded, never slept."""
     made = []
 
-    def make(sim, credentials=None, warnings=None, sleeps=None, read_only=True, retries=3):
-        client = ResellerClient(credentials or password_grant(sim), api_url=sim.reseller_url, retries=retries, read_only=read_only,
+    def make(sim, credentials=None, warnings=None, sleeps=None, read_only=True, retries=3, api_url=None):
+        client = ResellerClient(credentials or password_grant(sim), api_url=api_url or sim.reseller_url, retries=retries, read_only=read_only,
                                 warn=warnings.append if warnings is not None else None, httpx_transport=sim.transport(),
                                 sleep=sleeps.append if sleeps is not None else (lambda seconds: None))
         made.append(client)
@@ -273,6 +273,61 @@ def test_unknown_asset_is_none(build, reseller):
     sim = reseller(many(1))
     assert build(sim).get_asset(4242) is None
     assert entries(sim, "GET")[-1]["status"] == 404
+
+
+def test_unknown_asset_with_an_access_token_is_none_after_one_look_at_the_list(build, reseller):
+    sim = reseller(many(1))
+    assert build(sim, credentials=Credentials(access_token=sim.reseller_static_token())).get_asset(4242) is None
+    assert [(entry["route"], entry["status"]) for entry in entries(sim, "GET")] == [(ASSET_ROUTE, 404), (LIST_ROUTE, 200)]
+
+
+# -- a wrong api_url: the endpoints the platform always has answer 404 ---------------------------
+
+CHECK_API_URL = "check api_url, the modules add /api/v1 to it, so it is the server's address, as in https://api.crayon.com"
+WRONG_URLS = ["/api/v1", "/mdm/v2", "/crayon"]  # under api_url: the reseller half's JSON 404, Apple's half's, and no API
+
+
+@pytest.mark.parametrize("call", ["list", "get"])
+@pytest.mark.parametrize("suffix", WRONG_URLS)
+def test_a_wrong_api_url_fails_the_login_naming_the_url(build, reseller, suffix, call):
+    sim = reseller(many(1))
+    api_url = sim.reseller_url + suffix
+    client = build(sim, api_url=api_url)
+    with pytest.raises(ApiError) as caught:  # get: the login's 404 is not taken for an unknown asset
+        client.list_assets([]) if call == "list" else client.get_asset(1000)  # pylint: disable=expression-not-assigned
+    error = caught.value
+    assert error.message == "the reseller API answered HTTP 404 (no such endpoint) for POST {0}{1}: {2} (given: {0})".format(
+        api_url, TOKEN_PATH, CHECK_API_URL)
+    assert error.status == 404 and error.to_dict()["details"]["url"] == api_url + TOKEN_PATH
+    assert len(sim.log()) == 1  # not retried
+    assert_no_secret(sim, error)
+
+
+@pytest.mark.parametrize("call", ["list", "get"])
+def test_a_wrong_api_url_with_an_access_token_names_the_url(build, reseller, call):
+    sim = reseller(many(1))
+    api_url = sim.reseller_url + "/api/v1"
+    client = build(sim, api_url=api_url, credentials=Credentials(access_token=sim.reseller_static_token()))
+    with pytest.raises(ApiError) as caught:
+        client.list_assets([]) if call == "list" else client.get_asset(1000)  # pylint: disable=expression-not-assigned
+    assert caught.value.message == "the reseller API answered HTTP 404 (no such endpoint) for GET {0}{1}: {2} (given: {0})".format(
+        api_url, ASSETS_PATH, CHECK_API_URL)
+    assert caught.value.status == 404
+    assert_no_secret(sim, caught.value)
+
+
+def test_a_failed_login_before_a_tags_write_is_not_taken_for_the_other_verb(build, reseller):
+    sim = reseller(many(1))
+    with pytest.raises(ApiError, match="^reseller login failed"):
+        build(sim, credentials=password_grant(sim, password="not-the-password"), read_only=False).write_tags(
+            1000, {"cost_center": "CC-1"}, asset_has_tags=True)
+    assert len(logins(sim)) == 1 and asset_writes(sim) == []
+
+
+def test_tags_that_are_not_there_are_still_an_answer_not_a_wrong_url(build, reseller):
+    sim = reseller(many(1))  # no tags yet: PUT finds none (404), POST follows
+    build(sim, read_only=False).write_tags(1000, {"cost_center": "CC-1"}, asset_has_tags=True)
+    assert [(entry["method"], entry["status"]) for entry in asset_writes(sim)] == [("PUT", 404), ("POST", 200)]
 
 
 @pytest.mark.parametrize("status", [429, 503])

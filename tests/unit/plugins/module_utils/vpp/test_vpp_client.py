@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -203,6 +204,44 @@ def test_token_rejected_is_not_retried(build, apple):
     assert len(sim.queries(ASSETS)) == 1
 
 
+# -- a wrong api_url -----------------------------------------------------------------------------
+
+CHECK_API_URL = "check api_url, it usually ends in /mdm/v2, as in https://vpp.itunes.apple.com/mdm/v2"
+
+
+@pytest.mark.parametrize("api_url", [BASE_URL, BASE_URL + "/mdm", BASE_URL + "/api/v1"])  # /api/v1: the reseller half's JSON 404
+def test_an_api_url_without_mdm_v2_names_the_url_that_answered_404(build, apple, api_url):
+    sim = apple([asset("1000")])
+    with pytest.raises(ApiError) as caught:
+        reads.find_assets(build(sim, api_url=api_url, token=TOKEN), ["1000"])
+    error = caught.value
+    assert error.message == "Apple's API answered HTTP 404 (no such endpoint) for GET {0}/service/config: {1} (given: {0})".format(
+        api_url, CHECK_API_URL)
+    assert error.to_dict()["status"] == 404 and error.details["url"] == api_url + "/service/config"
+    assert [(entry["path"], entry["status"]) for entry in sim.log()] == [(urlsplit(api_url).path + "/service/config", 404)]  # not retried
+    shown = error.message + json.dumps(error.to_dict())
+    assert TOKEN not in shown and INNER_TOKEN not in shown
+
+
+def test_a_404_of_an_authenticated_read_names_its_url_without_the_query(build, apple, tmp_path):
+    sim = apple([asset("1000")])
+    build(sim, cache_dir=tmp_path).limits()  # the limits are cached, so the first request of the next client is GET /assets
+    sim.add_faults({"method": "GET", "path": ASSETS, "kind": "status", "status": 404})
+    with pytest.raises(ApiError) as caught:
+        reads.find_assets(build(sim, cache_dir=tmp_path), ["1000"])
+    assert caught.value.message == "Apple's API answered HTTP 404 (no such endpoint) for GET {0}/assets: {1} (given: {0})".format(
+        API_URL, CHECK_API_URL)
+    assert sim.queries(ASSETS) == [{"adamId": "1000"}] and config_reads(sim) == 1
+
+
+def test_a_404_with_apples_error_body_keeps_apples_meaning(build, apple):
+    sim = apple([asset("1000")])
+    sim.add_faults({"method": "GET", "path": ASSETS, "kind": "status", "status": 404, "errorNumber": 9602})
+    with pytest.raises(ApiError) as caught:
+        reads.find_assets(build(sim), ["1000"])
+    assert caught.value.error_number == 9602 and caught.value.message.startswith("Apple rejected an argument")
+
+
 # -- writes ---------------------------------------------------------------------------------------
 
 
@@ -321,6 +360,44 @@ def test_walk_retries_a_throttled_page(build, apple):
     items = paging.walk(build(sim, sleeps=sleeps, warnings=warnings), "/assets", [{}], AssetsPage)
     assert len(items) == 9 and 3.0 in sleeps
     assert len(warnings) == 1 and "retry 1 of 2" in warnings[0]
+
+
+THROTTLED_HINT = ("the likely cause is several processes using this location at once, such as a task run once per host with forks, "
+                  "or another controller or job slice: make one batched call (vpp_assignment with assignments, or the "
+                  "device_onboarding role), or use fewer forks")
+
+
+def test_the_first_429_warning_of_a_task_names_the_likely_cause_and_the_fix(build, apple):
+    sim = apple(many_assets(9), pageSize=3)
+    sim.add_faults({"method": "GET", "path": ASSETS, "after": 2, "kind": "status", "status": 429, "errorNumber": 9646, "count": 2})
+    warnings = []
+    assert len(paging.walk(build(sim, warnings=warnings, retries=3), "/assets", [{}], AssetsPage)) == 9
+    assert [entry["status"] for entry in sim.log() if entry["path"] == ASSETS].count(429) == 2
+    first, second = warnings
+    assert first.startswith("GET /assets: too many requests to Apple for this location (Apple error 9646); retry 1 of 3 in ")
+    assert first.endswith("; " + THROTTLED_HINT) and "\n" not in first
+    for words in ("once per host with forks", "vpp_assignment with assignments", "device_onboarding role", "fewer forks"):
+        assert words in first
+    assert "retry 2 of 3" in second and THROTTLED_HINT not in second  # said once: the next warnings stay short
+
+
+def test_giving_up_on_apples_rate_limit_names_the_likely_cause(build, apple):
+    """The simulator's own limiter (one request a second), and a client that does not share the location's pace."""
+    sim = apple(many_assets(9), pageSize=3, rateLimit=True, limits={"maxRequestPerSecond": 1})
+    sim.use_clock(Clock(), lambda seconds: None)  # every request in the same second
+    with pytest.raises(ApiError) as caught:
+        paging.walk(build(sim, retries=0), "/assets", [{}], AssetsPage)
+    assert caught.value.status == 429 and caught.value.error_number == 9646
+    assert caught.value.message == "too many requests to Apple for this location (Apple error 9646) (gave up after 0 retries); " + THROTTLED_HINT
+
+
+def test_a_429_asking_to_wait_longer_than_the_task_has_names_the_likely_cause_too(build, apple):
+    sim = apple(many_assets(3))
+    sim.add_faults({"method": "GET", "path": ASSETS, "kind": "status", "status": 429, "errorNumber": 9646, "retryAfter": "900"})
+    with pytest.raises(ApiError) as caught:  # over the ten minutes a task waits at most without wait_timeout
+        reads.find_assets(build(sim), ["1000"])
+    assert "the server asks to wait 900 s, more than this task has left: run it again after " in caught.value.message
+    assert caught.value.message.endswith(" UTC; " + THROTTLED_HINT)
 
 
 def test_a_429_widens_the_pacing_for_the_rest_of_the_run(build, apple):

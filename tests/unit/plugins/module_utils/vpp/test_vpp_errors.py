@@ -89,6 +89,17 @@ def test_429_without_body_is_too_many_requests():
     assert error.retryable and "too many requests" in error.message and error.error_number is None
 
 
+@pytest.mark.parametrize("status, body", [(429, None), (429, {"errorNumber": 9646}), (400, {"errorNumber": 9646})])
+def test_being_throttled_carries_the_hint_on_its_likely_cause(status, body):
+    hint = parse(status, body).hint
+    assert hint.startswith("the likely cause is several processes using this location at once") and "fewer forks" in hint
+
+
+@pytest.mark.parametrize("status, body", [(503, None), (500, {"errorNumber": 9603}), (400, {"errorNumber": 9602})])
+def test_other_errors_carry_no_hint(status, body):
+    assert parse(status, body).hint is None
+
+
 def test_html_502_from_a_proxy_is_retryable_and_explained():
     error = parse(502, text="<html><body><h1>502 Bad Gateway</h1></body></html>")
     assert error.retryable is True and error.status == 502
