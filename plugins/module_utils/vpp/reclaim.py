@@ -99,6 +99,8 @@ def _splits(kind: str, eligible: List[str], assets_of: Dict[str, frozenset], lim
         for size in range(len(eligible) + 1):
             yield from combinations(eligible, size)
         return
+    yield ()
+    yield tuple(eligible)
     group_size: Dict[frozenset, int] = {}
     for target in eligible:
         group_size[assets_of[target]] = group_size.get(assets_of[target], 0) + 1
@@ -137,6 +139,8 @@ def choose_requests(pairs: Set[Assignment], eligible: Set[Target], limits: Limit
             cost = _cost(kind, revoked, kind_pairs - taken, limits)
             if best is None or (cost, len(revoked)) < best[:2]:  # ties: disassociate, which names each pair
                 best = (cost, len(revoked), revoked)
+            if best[0] == 1 and not best[1]:
+                break  # one disassociate request: nothing does better
         assert best is not None
         total += best[0]
         revoke_targets += [(kind, target) for target in best[2]]
