@@ -44,8 +44,8 @@ class Sizes:
     per_host_forks: List[int] = field(default_factory=lambda: [10, 25])
 
 
-QUICK = Sizes(devices=200, revoke_devices=100, reclaim_location=500, reclaim_devices=100, assets=1000, assignment_sizes=[5000, 10000, 20000], onboarding_hosts=200,
-              series=[10, 20, 40, 200], naive=[10, 20, 40], per_host=40)
+QUICK = Sizes(devices=200, revoke_devices=100, reclaim_location=500, reclaim_devices=100, assets=1000, assignment_sizes=[5000, 10000, 20000],
+              onboarding_hosts=200, series=[10, 20, 40, 200], naive=[10, 20, 40], per_host=40)
 FULL = Sizes()
 
 # Onboarding: apps every device gets, and three groups with their own extra apps (share of the hosts).
