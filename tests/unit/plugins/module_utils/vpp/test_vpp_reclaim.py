@@ -306,3 +306,12 @@ def test_nothing_to_take_back_sends_nothing(apple, build):
     sim = inventory_location(apple)
     result = reclaim.reclaim(build(sim), task(keep_serial_numbers=SERIALS, keep_client_user_ids=USERS))
     assert posts(sim) == [] and result["changed"] is False and result["reclaimed"] == []
+
+
+def test_with_adam_ids_a_cheaper_revoke_is_not_used_because_it_would_take_other_apps(apple, build):
+    # maxAssets 1: disassociating 100 and 200 takes two requests, a revoke one, but the revoke would also take 300
+    sim = apple([asset("100"), asset("200"), asset("300")], [assignment(a, serial="S1") for a in ("100", "200", "300")], [],
+                pageSize=50, eventSeconds=0, limits={"maxAssets": 1})
+    result = reclaim.reclaim(build(sim), task(keep_serial_numbers=[], adam_ids=["100", "200"]))
+    assert result["error"] is None and held(sim) == {("300", "STDQ", SERIAL, "S1")}
+    assert [path for path, _body in posts(sim)] == [DISASSOCIATE, DISASSOCIATE]
