@@ -32,6 +32,8 @@ class Sizes:
     apps: int = 25
     held_apps: int = 20
     revoke_devices: int = 1000
+    reclaim_location: int = 5000  # devices of the location
+    reclaim_devices: int = 1000  # of them, dropped from the inventory
     assets: int = 5000
     assignment_sizes: List[int] = field(default_factory=lambda: [25000, 50000, 100000])
     onboarding_hosts: int = 2000
@@ -42,8 +44,8 @@ class Sizes:
     per_host_forks: List[int] = field(default_factory=lambda: [10, 25])
 
 
-QUICK = Sizes(devices=200, revoke_devices=100, assets=1000, assignment_sizes=[5000, 10000, 20000], onboarding_hosts=200,
-              series=[10, 20, 40, 200], naive=[10, 20, 40], per_host=40)
+QUICK = Sizes(devices=200, revoke_devices=100, reclaim_location=500, reclaim_devices=100, assets=1000, assignment_sizes=[5000, 10000, 20000],
+              onboarding_hosts=200, series=[10, 20, 40, 200], naive=[10, 20, 40], per_host=40)
 FULL = Sizes()
 
 # Onboarding: apps every device gets, and three groups with their own extra apps (share of the hosts).
@@ -182,6 +184,24 @@ def build(sizes: Sizes) -> tuple:
         # what the devices hold (walk vs one query per device), then whether those assets are revocable
         {"config": 1, "assets": 1, "assignments": min(ceil_div(held, PAGE_SIZE), sizes.revoke_devices), "writes": writes, "status": writes},
         chain=6, events=True, module="vpp_revoke", devices=sizes.revoke_devices))
+
+    # reclaim: the inventory drops some devices of a location; every device holds five revocable apps and a custom app
+    # Apple cannot revoke (its assignments are read by no exact plan: only revocable assets matter)
+    reclaim_apps, kiosk = adam_ids(832000001, 5), "832000101"
+    everyone = sizes.reclaim_location
+    locations.append(location("Reclaim", 14, [app_rule(832000001, len(reclaim_apps), everyone),
+                                              dict(app_rule(int(kiosk), 1, everyone), revocable=False)],
+                              [{"adamId": adam_id, "serialPrefix": "RCL", "count": everyone} for adam_id in reclaim_apps + [kiosk]]))
+    dropped = serials("RCL", everyone)[:sizes.reclaim_devices]
+    pairs = plan.desired_pairs([(adam_id, "STDQ") for adam_id in reclaim_apps], dropped)
+    writes = min(write_bound(reclaim_apps, dropped), ceil_div(len(dropped), LIMITS["max_revoke_serial_numbers"]))
+    # who holds the revocable apps: per-asset pages or the full walk (the custom app's assignments included)
+    reads = min(len(reclaim_apps) * ceil_div(everyone, PAGE_SIZE), ceil_div((len(reclaim_apps) + 1) * everyone, PAGE_SIZE))
+    scenarios.append(Scenario(
+        "reclaim", "reclaim {0} devices of {1}".format(sizes.reclaim_devices, everyone), "Reclaim", "reclaim.yml",
+        {"bench_keep": serials("RCL", everyone)[sizes.reclaim_devices:], "bench_expect": len(pairs)},
+        {"config": 1, "assets": 1, "assignments": reads, "writes": writes, "status": writes},
+        chain=6, events=True, module="vpp_reclaim", devices=sizes.reclaim_devices))
 
     # vpp_asset_info over many assets
     locations.append(location("Many assets", 4, [app_rule(840000001, sizes.assets, 10)], []))

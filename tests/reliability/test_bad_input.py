@@ -45,12 +45,13 @@ MINIMAL = {
     "vpp_assignment_info": {"serial_numbers": ["C02MAIN0001"]},
     "vpp_assignment": {"adam_ids": ["361309726"], "serial_numbers": ["C02BAD00001"]},
     "vpp_revoke": {"serial_numbers": ["C02BAD00001"]},
+    "vpp_reclaim": {"keep_serial_numbers": [], "adam_ids": ["999999999"]},  # nothing to take back, should a case get through
     "vpp_event_info": {"event_ids": ["5d1a63c4-2b1e-4d43-9d7f-000000000000"]},
     "vpp_client_config": {"notification_types": ["ASSET_MANAGEMENT"]},
     "reseller_asset_info": {"id": 100001},
     "reseller_asset": {"id": 100001, "name": "Bad input must not rename me"},
 }
-VPP_MODULES = ("vpp_asset_info", "vpp_assignment_info", "vpp_assignment", "vpp_revoke", "vpp_event_info", "vpp_client_config")
+VPP_MODULES = ("vpp_asset_info", "vpp_assignment_info", "vpp_assignment", "vpp_revoke", "vpp_reclaim", "vpp_event_info", "vpp_client_config")
 OURS = {"id": "assetops-licensing", "name": "Ansible license automation", "metadata": "bad input"}
 HOOK = {"notification_url": "https://eda.example.org/vpp", "notification_auth_token": "bad-input-hook-token"}
 OWNED = {"token": "{{ tokens.Owned }}", "api_url": "{{ vpp_url }}"}
@@ -225,6 +226,16 @@ VPP_CASES = [
          'serial_numbers: "DMPQ 0001XYZ" has a space inside; a serial number has no whitespace'),
     Case("vpp_revoke", "the same device twice", {"serial_numbers": ["C02NONE0001", "C02NONE0001"]},
          "de-duplicated; nothing held, so no write", ACCEPTED, check=lambda result: result["changed"] is False),
+    # vpp_reclaim
+    Case("vpp_reclaim", "neither keep list", {}, "give keep_serial_numbers, keep_client_user_ids or both: the devices and users to keep"),
+    Case("vpp_reclaim", "max_reclaims below zero", {"keep_serial_numbers": [], "max_reclaims": -1},
+         "max_reclaims must be 0 (no cap) or a positive number of licenses, not -1"),
+    Case("vpp_reclaim", "a blank serial number in the inventory", {"keep_serial_numbers": ["C02MAIN0001", " "]},
+         "keep_serial_numbers has an empty value at position 2"),
+    Case("vpp_reclaim", "an app name instead of an adam id", {"keep_serial_numbers": [], "adam_ids": ["Pages"]},
+         "adam_ids: 'Pages' is not an adam id"),
+    Case("vpp_reclaim", "an empty inventory that would take back more than max_reclaims", {"keep_serial_numbers": [], "max_reclaims": 2},
+         "more than max_reclaims 2: run with --check to see them", READ),
     # vpp_event_info
     Case("vpp_event_info", "no event_ids", {}, "missing required arguments: event_ids"),
     Case("vpp_event_info", "an empty event id", {"event_ids": [""]}, "event_ids has an empty value at position 1"),

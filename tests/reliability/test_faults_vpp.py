@@ -11,13 +11,15 @@ Each case asserts one of two outcomes:
   lists as not finished; nothing outside the desired pairs changed; ``changed`` is true exactly when some pair is
   reported done. Where the events could not be followed, the pairs are read back: every pair Apple took is reported.
 
-Every case also asserts: no pair (revoke: no target) is in two write requests the simulator applied (a write the
-server refused with 429/503, failed with 5xx before applying, or never saw may be sent again; one it applied
-may not), no request is sent more than retries + 1 times in a row, and the run stays under its time bound.
+Every case also asserts: no pair (revoke: no target; reclaim: no target both revoked and disassociated) is in two
+write requests the simulator applied (a write the server refused with 429/503, failed with 5xx before applying,
+or never saw may be sent again; one it applied may not), no request is sent more than retries + 1 times in a row,
+and the run stays under its time bound.
 """
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatch
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Sequence, Set, Tuple
@@ -33,7 +35,9 @@ pytestmark = pytest.mark.reliability
 
 Pair = Tuple[str, str, str, str]  # (adamId, pricingParam, "serial"|"user", target), as SimulatorControl.assignments
 PAGES = "/mdm/v2/assignments"
-WRITE_PATHS = {"present": "/mdm/v2/assets/associate", "absent": "/mdm/v2/assets/disassociate", "revoke": "/mdm/v2/assets/revoke"}
+# reclaim sends revoke and disassociate requests in one run: its faults hit both
+WRITE_PATHS = {"present": "/mdm/v2/assets/associate", "absent": "/mdm/v2/assets/disassociate", "revoke": "/mdm/v2/assets/revoke",
+               "reclaim": "/mdm/v2/assets/*"}
 FOREIGN_PREFIX = "SIMX"  # serials the simulator's add_assignments mutation invents (another MDM's work)
 
 # Small limits so each run sends several writes side by side; events finish in 0.3 s.
@@ -62,8 +66,12 @@ OPERATIONS = {
     "revoke": Operation("assetops.licensing.vpp_revoke",
                         {"serial_numbers": ["C02MAIN0001", "C02MAIN0002", "C02MAIN0003", "C02MAIN0004"]},
                         "revoked", "vpp_revoke: 4 devices (4 POSTs)"),
+    "reclaim": Operation("assetops.licensing.vpp_reclaim",
+                         {"keep_serial_numbers": ["C02MAIN0005"], "keep_client_user_ids": ["user-1"]},
+                         "reclaimed", "vpp_reclaim: an inventory without 4 devices and user-2 (11 revocable pairs; the fewest "
+                                      "requests are 4 revokes and 1 disassociate, 5 POSTs; user-2's Book stays)"),
 }
-MODULE_ORDER = ("present", "absent", "revoke")
+MODULE_ORDER = ("present", "absent", "revoke", "reclaim")
 WRITE = "{write}"  # in a rule's path: the operation's write endpoint
 
 
@@ -192,7 +200,7 @@ REPORT = report.Section(
             RETRIES, TIMEOUT, "; ".join(OPERATIONS[name].description for name in MODULE_ORDER))
         + " resend_after 2 s (Apple's 10 minutes, scaled down like the status interval)."),
     columns=["module", "fault injected", "outcome asserted", "bounds asserted"],
-    rows=[[OPERATIONS[case.operation].module.split(".")[-1] + ("" if case.operation == "revoke" else " " + case.operation),
+    rows=[[OPERATIONS[case.operation].module.split(".")[-1] + ("" if case.operation in ("revoke", "reclaim") else " " + case.operation),
            case.fault, case.outcome_text(CONVERGES), case.bounds.describe()] for case in CASES],
 )
 
@@ -219,6 +227,9 @@ def _applied_twice(writes: Sequence[Dict[str, Any]]) -> Dict[Tuple[str, ...], in
 
 def _desired(operation: str, args: Dict[str, Any], initial: Set[Pair], revocable: Set[Tuple[str, str]]) -> Set[Pair]:
     """The pairs the task is about: to be held (present) or not held (absent, revoke)."""
+    if operation == "reclaim":
+        keep = {"serial": args.get("keep_serial_numbers"), "user": args.get("keep_client_user_ids")}
+        return {pair for pair in initial if keep[pair[2]] is not None and pair[3] not in keep[pair[2]] and pair[:2] in revocable}
     if operation == "revoke":
         targets = {("serial", serial) for serial in args.get("serial_numbers") or []} | {("user", user) for user in args.get("client_user_ids") or []}
         return {pair for pair in initial if pair[2:] in targets and pair[:2] in revocable}
@@ -228,7 +239,7 @@ def _desired(operation: str, args: Dict[str, Any], initial: Set[Pair], revocable
 
 
 def _result_pairs(result: Dict[str, Any], operation: str) -> Set[Pair]:
-    records = result.get("revoked" if operation == "revoke" else "changes") or []
+    records = result.get({"revoke": "revoked", "reclaim": "reclaimed"}.get(operation, "changes")) or []
     return {(record["adam_id"], record["pricing_param"], "serial" if "serial_number" in record else "user",
              record.get("serial_number") or record.get("client_user_id")) for record in records}
 
@@ -290,10 +301,13 @@ def test_apple_write_under_fault(case: Case, ansible) -> None:
     else:
         expected = initial - desired
     changed_pairs = _relevant(final ^ initial)
-    writes = [entry for entry in run.first_log if entry["method"] == "POST" and entry["path"] == WRITE_PATHS[case.operation]]
+    writes = [entry for entry in run.first_log if entry["method"] == "POST" and fnmatch(entry["path"], WRITE_PATHS[case.operation])]
 
     # never applied twice, bounded attempts and time
     assert _applied_twice(writes) == {}, context
+    applied = [entry for entry in writes if entry["status"] == 200]
+    revoked_targets = {target for entry in applied if entry["path"].endswith("/revoke") for target in _write_pairs(entry)}
+    assert not {pair[2:] for entry in applied if not entry["path"].endswith("/revoke") for pair in _write_pairs(entry)} & revoked_targets, context
     assert longest_refused_streak(run.first_log) <= case.retries + 1, context
     assert run.first_seconds < case.max_seconds, context
     assert len([entry for entry in run.first_log if entry["fault"]]) >= len(case.rules), "{0}\nthe faults did not all fire".format(context)
@@ -312,7 +326,7 @@ def test_apple_write_under_fault(case: Case, ansible) -> None:
         assert not first.get("failed"), context
         assert first.get("changed") is True, context
         assert _relevant(final) == _relevant(expected), context
-        assert _result_pairs(first, case.operation) == desired & (initial ^ expected), context
+        assert _relevant(_result_pairs(first, case.operation)) == desired & (initial ^ expected), context
         second = run.second or {}
         assert second.get("failed") is False and second.get("changed") is False, "{0}\nre-run: {1}".format(context, second)
         assert [entry for entry in run.second_log if entry["method"] == "POST"] == [], context

@@ -89,6 +89,12 @@ RUNS: List[Run] = [
     Run("revoke", "vpp_revoke", dict(VPP_FILE, serial_numbers=["C02SECRET01"], wait=False), "token_path", True),
     Run("revoke_inner_token", "vpp_revoke", {"token": "{{ inner.Main }}", "api_url": "{{ vpp_url }}", "serial_numbers": ["C02SECRET01"]},
         "token option (the inner token instead of the sToken)", False, "not an sToken"),
+    Run("reclaim_over_cap", "vpp_reclaim", {"token_path": "{{ files.Reclaim }}", "api_url": "{{ vpp_url }}", "keep_serial_numbers": [],
+                                            "max_reclaims": 1},
+        "token_path (more than max_reclaims: refused before any write)", False, "more than max_reclaims 1"),
+    Run("reclaim", "vpp_reclaim", {"token": "{{ tokens.Reclaim }}", "api_url": "{{ vpp_url }}", "keep_serial_numbers": [],
+                                   "adam_ids": ["361285480"], "max_reclaims": 0, "wait": False},
+        "token option", True),
     Run("client_config", "vpp_client_config",
         dict(VPP_OPTION, notification_url="https://eda.example.org/vpp", notification_auth_token="{{ notify_token }}",
              notification_types=["ASSET_MANAGEMENT", "ASSET_COUNT"]),
@@ -159,7 +165,7 @@ def searched(simulator, tmp_path_factory) -> Dict[str, Any]:
     simulator.reset()
     tokens = simulator.tokens()
     files = {}
-    for location in ("Main", "Revoked"):
+    for location in ("Main", "Revoked", "Reclaim"):
         files[location] = str(workdir / (location + ".vpptoken"))
         Path(files[location]).write_text(tokens[location] + "\n")
     simulator.add_faults(

@@ -92,7 +92,7 @@ def test_reset_restores_seed_settings_and_clears_everything(vpp, client) -> None
 
 def test_state_and_tokens(client) -> None:
     tokens = client.get("/_sim/tokens").json()
-    assert [entry["name"] for entry in tokens] == ["Main", "Expiring", "Expired", "Revoked", "Big", "Owned"]
+    assert [entry["name"] for entry in tokens] == ["Main", "Expiring", "Expired", "Revoked", "Big", "Owned", "Reclaim"]
     assert set(tokens[0]) == {"uId", "name", "sToken"}
     main = client.get("/_sim/state").json()["vpp"]["locations"][0]
     assert len(main["assets"]) == 10 and len(main["assignments"]) == 16 and len(main["users"]) == 5
