@@ -28,11 +28,14 @@ from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes impo
     PairWrite,
     Progress,
     Revoke,
+    diff_summary,
     execute,
     report,
 )
 
 Target = Tuple[str, str]  # (target_kind, target_id)
+# What the diff covers: the targets that lose licenses, with their revocable licenses only
+RECLAIM_SHOWN = "only the revocable licenses of the devices and users that lose some are shown"
 
 # Up to this many revocable targets of one kind, every revoke/disassociate split is tried.
 EXHAUSTIVE_TARGETS = 8
@@ -208,7 +211,7 @@ def reclaim(client: Any, options: Any) -> Dict[str, Any]:
                     "before any write".format(len(pairs), options.max_reclaims))
     if not pairs or options.check_mode:
         progress = Progress(done=set(pairs) if options.check_mode else set())
-        return report("reclaimed", "reclaimed", before, before - progress.done, progress)
+        return _report(before, progress, pairs, assets, options)
     # With adam_ids, other revocable assets were not read: a revoke could take them, so every pair is disassociated.
     whole = _by_target(held)
     eligible = {target for target, taken in _by_target(pairs).items() if options.adam_ids is None and taken == whole[target]}
@@ -224,4 +227,10 @@ def reclaim(client: Any, options: Any) -> Dict[str, Any]:
                              failures=[pairs_failure(None, "not sent after: {0}".format(reason), None, choice.disassociate)])
     elif choice.disassociate:
         progress += execute(client, PairWrite(DISASSOCIATE), choice.disassociate, _remaining(options, started, client.clock()))
-    return report("reclaimed", "reclaimed", before, before - progress.done, progress)
+    return _report(before, progress, pairs, assets, options)
+
+
+def _report(before: Set[Assignment], progress: Any, pairs: Iterable[Assignment], assets: Sequence[Any], options: Any) -> Dict[str, Any]:
+    summary = diff_summary("take back", progress.done, options.check_mode, options.wait or not progress.events,
+                           {asset.adam_id: asset.product_type for asset in assets})
+    return report("reclaimed", "reclaimed", before, before - progress.done, progress, "{0}; {1}".format(summary, RECLAIM_SHOWN), pairs)

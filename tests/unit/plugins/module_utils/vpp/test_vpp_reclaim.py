@@ -227,6 +227,9 @@ def test_check_mode_lists_exactly_what_would_be_taken_back_and_sends_nothing(app
     assert taken_back(result) == expected_from_dropped()
     assert result["changed"] is True and result["events"] == []
     assert result["diff"]["before"]["serial DMP000"] == ["100 (STDQ)", "200 (PLUS)"] and "serial DMP000" not in result["diff"]["after"]
+    expected = expected_from_dropped()
+    assert result["diff"]["before_header"] == "would take back {0} pairs from {1} devices (2 apps); {2}".format(
+        len(expected), len(DROPPED), reclaim.RECLAIM_SHOWN)
 
 
 def test_more_than_max_reclaims_fails_before_any_write_with_the_count(apple, build):
