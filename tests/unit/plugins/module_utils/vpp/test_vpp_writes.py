@@ -455,7 +455,9 @@ def test_no_assignment_read_when_nobody_holds_the_assets(build, apple, clock):
 # -- AssignmentRun: events ------------------------------------------------------------------------
 
 def test_partial_failure_reports_pair_by_pair(build, apple, clock):
-    sim = small_location(apple, users=["u1", "u2"])  # u3 is not registered: 9609 for its pairs only
+    sim = small_location(apple)
+    # u3 passes the user pre-flight and is retired just before the write is taken: 9609 for its pairs only
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "mutate", "action": "retire_user", "clientUserId": "u3"})
     result = assign(build(sim), clock, ["100", "200"], users=["u1", "u2", "u3"])
     good = {pair(a, u, USER) for a in ("100", "200") for u in ("u1", "u2")}
     assert result["changed"] is True and result["changes"] == results(good)
