@@ -154,6 +154,16 @@ def execute(client: Any, changes: Sequence[Change], options: Any) -> Progress:
     return progress
 
 
+def failure_summary(failures: Sequence[Dict[str, Any]]) -> str:
+    """"Apple error 9716 for u-4; outcome unknown: not resent for u-1, u-2": each kind of failure with its users."""
+    by_kind: Dict[str, Set[str]] = {}
+    for failure in failures:
+        kind = ("Apple error {0}".format(failure["error_number"]) if failure["error_number"] is not None
+                else failure["error_message"].split(" (", 1)[0])
+        by_kind.setdefault(kind, set()).update(failure["client_user_ids"])
+    return "; ".join("{0} for {1}".format(kind, ", ".join(sorted(users)) or "the request") for kind, users in sorted(by_kind.items()))
+
+
 def error_message(progress: Progress) -> Optional[str]:
     """One line naming what went wrong and how many users were done, or None when all is well."""
     problems = []
@@ -164,10 +174,7 @@ def error_message(progress: Progress) -> Optional[str]:
         said = progress.interruption is not None and progress.interruption.message == progress.stop_error.message
         problems.append("{0}{1} user(s) not sent".format("" if said else progress.stop_error.message + "; ", progress.not_sent))
     if progress.failures:
-        numbers = sorted({str(failure["error_number"]) for failure in progress.failures if failure["error_number"] is not None})
-        users = sorted({user for failure in progress.failures for user in failure["client_user_ids"]})
-        problems.append("{0} failure(s){1} for {2}".format(len(progress.failures), " (Apple error {0})".format(", ".join(numbers)) if numbers else "",
-                                                            ", ".join(users) or "the request"))
+        problems.append("{0} failure(s): {1}".format(len(progress.failures), failure_summary(progress.failures)))
     if progress.pending:
         problems.append("{0} event(s) still pending after wait_timeout: {1}".format(len(progress.pending), ", ".join(progress.pending)))
     if not problems:
