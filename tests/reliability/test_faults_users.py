@@ -66,8 +66,8 @@ CASES: List[Case] = [
          "converges"),
     Case("create", "a create not applied, the client cannot know (connection dropped before the server read it); an HTML 502 "
                    "from a proxy on a users read too",
-         ({"method": "POST", "path": WRITE, "kind": "drop_before"}, {"method": "GET", "path": "/mdm/v2/users", "kind": "status", "status": 502,
-                                                                      "html": True}),
+         ({"method": "POST", "path": WRITE, "kind": "drop_before"},
+          {"method": "GET", "path": "/mdm/v2/users", "kind": "status", "status": 502, "html": True}),
          "fails", (r"outcome unknown: not resent", r"[4-6] user\(s\) changed"), options={"wait_timeout": 4}),
     Case("create", "CREATE events stay PENDING for 30 s, wait_timeout 1 s", (), "fails",
          (r"event\(s\) still pending after wait_timeout", r"0 user\(s\) changed"), settings={"eventSeconds": 30}, options={"wait_timeout": 1}),
@@ -147,7 +147,7 @@ def test_vpp_user_under_fault(case: Case, ansible) -> None:
     assert run.first_seconds < case.max_seconds, context
     assert len([entry for entry in run.first_log if entry["fault"]]) >= len(case.rules), "{0}\nthe faults did not all fire".format(context)
     # nothing but the users named was touched
-    assert {user for user in _users_of_all(run.first_log)} <= set(wanted), context
+    assert _users_of_all(run.first_log) <= set(wanted), context
 
     if case.outcome == "converges":
         assert not first.get("failed"), context
