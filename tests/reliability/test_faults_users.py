@@ -1,5 +1,6 @@
 """Fault injection for vpp_user: every case of CASES runs real ansible-playbook against the simulator during user
-writes and their events, and docs/reliability.md shows the same table (REPORT).
+writes and their events, and docs/reliability.md shows the same table (REPORT). A file apart from the assignment
+faults (test_faults_vpp.py) so that the two tables grow independently.
 
 Each case asserts one of two outcomes:
 
@@ -11,7 +12,7 @@ Each case asserts one of two outcomes:
 
 Every case also asserts: no user is in two create or retire requests the simulator applied (a request whose answer
 was lost is read back, never sent again), no request is sent more than retries + 1 times in a row, and the run stays
-under its time bound. A separate file from the assignment faults so that the two tables grow independently.
+under its time bound.
 """
 from __future__ import annotations
 
