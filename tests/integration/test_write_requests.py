@@ -1,4 +1,4 @@
-"""The request counts the vpp_assignment target asserts, checked against the planner and an exhaustive search.
+"""The request counts the vpp_assignment and vpp_user targets assert, checked against the planners and an exhaustive search.
 
 targets/vpp_assignment asserts that the simulator saw 9 and then 6 associate POSTs under maxAssets 2 and
 maxSerialNumbers 3. Those numbers are computed by hand in the target; here they are tied to
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import List, Set, Tuple
 
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan, user_plan
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment
 
 MAX_ASSETS = 2
@@ -112,3 +112,25 @@ def test_two_level_set_needs_six_requests():
     # the planner's lower bound is a bound, not the minimum, for this set
     assert plan.request_lower_bound(
         [Assignment(app, "STDQ", Assignment.SERIAL, serial) for app, serial in pairs], MAX_ASSETS, LIMITS) <= 6
+
+
+# targets/vpp_user: seven new users under maxUsers 3; targets/vpp_assignment: one user among the targets.
+SEVEN_USERS = ["new-{0}".format(number) for number in range(1, 8)]
+MAX_USERS = 3
+
+
+def test_seven_users_need_three_create_requests():
+    """targets/vpp_user asserts 3 creates: the fewest any client can send (one user per slot, maxUsers a request)."""
+    changes = user_plan.plan_changes([user_plan.User(user) for user in SEVEN_USERS], {}, "present")
+    requests = user_plan.plan_requests(changes, MAX_USERS)
+    assert len(requests) == 3 == -(-len(SEVEN_USERS) // MAX_USERS)
+    assert sorted(len(chunk) for _action, chunk in requests) == [2, 2, 3]
+
+
+def test_the_user_preflight_read_is_in_the_bound_only_when_users_are_named():
+    """targets/vpp_assignment asserts one GET /users for its one user (the Main seed's users fit one page), none
+    for a run that names no user or has nothing to change; that is the read's lower bound."""
+    assert user_plan.read_lower_bound(1, 1) == 1
+    assert user_plan.read_lower_bound(0, 1) == 0
+    # many users on a small location: the walk's pages, not one query each
+    assert user_plan.read_lower_bound(40, 2) == 2

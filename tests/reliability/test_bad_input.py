@@ -48,10 +48,13 @@ MINIMAL = {
     "vpp_reclaim": {"keep_serial_numbers": [], "adam_ids": ["999999999"]},  # nothing to take back, should a case get through
     "vpp_event_info": {"event_ids": ["5d1a63c4-2b1e-4d43-9d7f-000000000000"]},
     "vpp_client_config": {"notification_types": ["ASSET_MANAGEMENT"]},
+    "vpp_user": {"users": [{"client_user_id": "bad-input-user"}]},
+    "vpp_user_info": {"client_user_ids": ["user-1"]},
     "reseller_asset_info": {"id": 100001},
     "reseller_asset": {"id": 100001, "name": "Bad input must not rename me"},
 }
-VPP_MODULES = ("vpp_asset_info", "vpp_assignment_info", "vpp_assignment", "vpp_revoke", "vpp_reclaim", "vpp_event_info", "vpp_client_config")
+VPP_MODULES = ("vpp_asset_info", "vpp_assignment_info", "vpp_assignment", "vpp_revoke", "vpp_reclaim", "vpp_event_info", "vpp_client_config",
+               "vpp_user", "vpp_user_info")
 OURS = {"id": "assetops-licensing", "name": "Ansible license automation", "metadata": "bad input"}
 HOOK = {"notification_url": "https://eda.example.org/vpp", "notification_auth_token": "bad-input-hook-token"}
 OWNED = {"token": "{{ tokens.Owned }}", "api_url": "{{ vpp_url }}"}
@@ -219,6 +222,23 @@ VPP_CASES = [
          {"adam_ids": ["361304891", "361304891"], "serial_numbers": ["C02DUP00001", "C02DUP00001", " C02DUP00001"], "wait": False},
          "de-duplicated: one pair in one write (Apple would refuse repeats with 9703/9705)", ACCEPTED, writes=1,
          check=lambda result: result["changes"] == [{"adam_id": "361304891", "pricing_param": "STDQ", "serial_number": "C02DUP00001"}]),
+    Case("vpp_assignment", "a user Apple does not know", {"adam_ids": ["361309726"], "client_user_ids": ["user-2", "ghost-9"]},
+         "not registered with Apple: ghost-9 (create them with vpp_user); nothing was sent", READ),
+    # vpp_user
+    Case("vpp_user", "a user without client_user_id", {"users": [{"email": "ana@example.org"}]},
+         "missing required arguments: client_user_id found in users"),
+    Case("vpp_user", "a blank client_user_id", {"users": [{"client_user_id": "  "}]},
+         "users[1].client_user_id is blank: every user needs the id your system knows them by"),
+    Case("vpp_user", "the same client_user_id twice", {"users": [{"client_user_id": "u-1"}, {"client_user_id": "u-2"}, {"client_user_id": " u-1"}]},
+         "users[3].client_user_id 'u-1' repeats users[1]: give each user once"),
+    Case("vpp_user", "an email without @", {"users": [{"client_user_id": "u-1", "email": "ana.example.org"}]},
+         "users[1].email is not an email address (no @ between a name and a domain)"),
+    Case("vpp_user", "state absent with an email", {"users": [{"client_user_id": "user-2", "email": "user-2@example.org"}], "state": "absent"},
+         "users[1] (user-2) has email with state absent: retiring takes client_user_id only"),
+    Case("vpp_user", "no users option", {}, "missing required arguments: users"),
+    # vpp_user_info
+    Case("vpp_user_info", "an unknown status", {"status": ["Deleted"]}, "value of status must be one or more of: Registered, Associated, Retired"),
+    Case("vpp_user_info", "an empty client user id", {"client_user_ids": ["user-1", ""]}, "client_user_ids has an empty value at position 2"),
     # vpp_revoke
     Case("vpp_revoke", "no targets", {}, "one of the following is required: serial_numbers, client_user_ids"),
     Case("vpp_revoke", "an empty serial number", {"serial_numbers": [""]}, "serial_numbers has an empty value at position 1"),

@@ -104,6 +104,16 @@ RUNS: List[Run] = [
          "notification_auth_token": "{{ notify_token }}"},
         "token option; notification_auth_token option (a location another MDM owns: its token read, the task refused)", False,
         "location is managed by 'Jamf Pro'"),
+    Run("user", "vpp_user", dict(VPP_FILE, users=[{"client_user_id": "secret-user-1", "email": "secret-user-1@example.org"}], wait=False),
+        "token_path", True),
+    Run("user_owned", "vpp_user", {"token": "{{ tokens.Owned }}", "api_url": "{{ vpp_url }}", "users": [{"client_user_id": "secret-user-2"}]},
+        "token option (a location another MDM owns: refused before any write)", False, "location is managed by 'Jamf Pro'"),
+    Run("user_info", "vpp_user_info", dict(VPP_OPTION, client_user_ids=["user-2"]), "token option", True),
+    Run("user_info_revoked", "vpp_user_info", {"token_path": "{{ files.Revoked }}", "api_url": "{{ vpp_url }}"},
+        "token_path (a revoked token, refused by the server)", False, "revoked"),
+    Run("location_info", "vpp_location_info", dict(VPP_OPTION), "token option", True),
+    Run("location_info_expired", "vpp_location_info", {"token": "{{ tokens.Expired }}", "api_url": "{{ vpp_url }}"},
+        "token option (expired, refused before any request)", False, "token expired on"),
     # the first reseller GET meets the injected 401 (access token refused), the second a 401 after which a
     # password-grant client logs in again: two access tokens issued in one run
     Run("reseller_info_refused", "reseller_asset_info", dict(ACCESS_TOKEN, id=100001), "access_token option (refused by the server)",
@@ -228,6 +238,12 @@ def test_run_outcome(searched, run):
     assert failed is not run.succeeds, result
     if not run.succeeds:
         assert run.expect in result["msg"], result["msg"]
+
+
+def test_every_module_runs_succeeding_and_failing():
+    """A new module cannot miss the search: each one is in RUNS at least once succeeding and once failing."""
+    modules = sorted(path.stem for path in (Path(__file__).resolve().parents[2] / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
+    assert [module for module in modules if {run.succeeds for run in RUNS if run.module == module} != {True, False}] == []
 
 
 def test_really_ran_at_vvvv(searched):

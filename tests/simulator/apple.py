@@ -56,7 +56,11 @@ SERVICE_URLS = {
 WRITE_PATHS = frozenset(PREFIX + SERVICE_URLS[name] for name in (
     "associateAssets", "disassociateAssets", "revokeAssets", "createUsers", "updateUsers", "retireUsers")) | {
     "POST " + PREFIX + SERVICE_URLS["clientConfig"]}  # a "METHOD route" entry: GETs of the same path are reads
-MUTATIONS = ("bump_version", "add_assignments", "remove_assignments", "revoke_token", "retire_user", "add_assets", "remove_assets")
+APPLE_ACCOUNT_ERRORS = (9635, 9641)  # in a CREATE or UPDATE event: Apple refused the user's Apple Account
+# Apple's invitation link, with the user's invite code in place of %25inviteCode%25 (on Apple's store host, not the API's)
+INVITATION_PATH = "/associateVPPUserWithITSAccount?cc=us&inviteCode=%25inviteCode%25&mt=8"
+MUTATIONS = ("bump_version", "add_assignments", "remove_assignments", "revoke_token", "retire_user", "create_user", "add_assets",
+             "remove_assets")
 SIZED_MUTATIONS = ("add_assignments", "remove_assignments", "add_assets", "remove_assets")
 REDACTED = "<redacted>"  # a notificationAuthToken in the request log
 ASSET_TEMPLATE_KEYS = ("pricingParam", "productType", "totalCount")  # what an add_assets rule may say of the new assets
@@ -94,6 +98,12 @@ def _reachable(key: str, value: Any) -> bool | list[str]:
     raise SettingsError(f"{key} must be true, false, or a list of URL prefixes")
 
 
+def _account_failures(key: str, value: Any) -> dict[str, int]:
+    if isinstance(value, dict) and all(isinstance(name, str) and name and number in APPLE_ACCOUNT_ERRORS for name, number in value.items()):
+        return dict(value)
+    raise SettingsError(f"{key} must map managed Apple IDs to one of {', '.join(map(str, APPLE_ACCOUNT_ERRORS))}")
+
+
 def notification_url_ok(url: Any) -> bool:
     """Apple's rule for notificationUrl: https, a host, and a path only (no user, query or fragment)."""
     if not isinstance(url, str) or any(char in url for char in "?#@ "):
@@ -119,6 +129,10 @@ SETTINGS: dict[str, ExtraSetting] = {
     # Apple sends TEST_NOTIFICATION to a notification URL set through POST /client/config and refuses the config
     # (9728) when delivery fails: true (every URL takes it), false (none does), or the URL prefixes that take it
     "notificationReachable": (True, _reachable),
+    # Whether a RETIRE event takes the user's revocable licenses back: UNCONFIRMED for v2 (v1 did), so both are testable
+    "retireFreesLicenses": (True, _flag),
+    # managed Apple ID -> 9635 or 9641: a CREATE or UPDATE naming it fails in the event with that number
+    "appleAccountFailures": ({}, _account_failures),
 }
 
 Handler = Callable[[Request, Location, dict[str, Any]], dict[str, Any]]
@@ -206,6 +220,14 @@ def _requested_assets(body: dict[str, Any]) -> list[AssetKey]:
             raise _invalid(f"pricingParam must be one of {', '.join(PRICING_PARAMS)}")
         keys.append((item["adamId"], pricing_param))
     return keys
+
+
+def _rule_users(rule: dict[str, Any]) -> list[str]:
+    """The users a retire_user / create_user rule names: clientUserId, or several in clientUserIds; [] if none is valid."""
+    users = rule["clientUserIds"] if "clientUserIds" in rule else [rule.get("clientUserId")]
+    if not isinstance(users, list) or not users or not all(isinstance(user, str) and user for user in users):
+        return []
+    return users
 
 
 def _requested_users(body: dict[str, Any]) -> list[dict[str, str]]:
@@ -319,8 +341,8 @@ class AppleApi(ApiHalf):
             raise ValueError(f"a mutate rule needs action: one of {list(MUTATIONS)}")
         if rule["action"] in SIZED_MUTATIONS and _mutation_size(rule) < 1:
             raise ValueError(f"{rule['action']} needs count >= 1 (how many assignments)")
-        if rule["action"] == "retire_user" and not (isinstance(rule.get("clientUserId"), str) and rule["clientUserId"]):
-            raise ValueError("retire_user needs clientUserId")
+        if rule["action"] in ("retire_user", "create_user") and not _rule_users(rule):
+            raise ValueError(f"{rule['action']} needs clientUserId (or clientUserIds, a list)")
         if rule.get("location") is not None and self.world.find(rule["location"]) is None:
             raise ValueError(f"no location {rule['location']!r}")
         if rule["action"] in ("add_assets", "remove_assets") and not isinstance(rule.get("keepVersion", False), bool):
@@ -352,8 +374,12 @@ class AppleApi(ApiHalf):
             location.remove_newest_assets(_mutation_size(rule), rule.get("keepVersion", False))
         elif rule["action"] == "revoke_token":
             location.revoked = True  # as if a newer token was downloaded: every request from now on is 401/9625
+        elif rule["action"] == "create_user":
+            for user in _rule_users(rule):
+                location.create_user_now(user)
         else:
-            location.retire_user_now(rule["clientUserId"])
+            for user in _rule_users(rule):
+                location.retire_user_now(user)
 
     def state(self) -> dict[str, Any]:
         return self.world.state(self.clock())
@@ -420,7 +446,8 @@ class AppleApi(ApiHalf):
         base = f"{request.url.scheme}://{request.url.netloc}{PREFIX}"
         return {
             "limits": dict(self.settings.limits),
-            "urls": {name: base + path for name, path in SERVICE_URLS.items()},
+            "urls": {**{name: base + path for name, path in SERVICE_URLS.items()},
+                     "invitationEmail": f"{request.url.scheme}://{request.url.netloc}/store{INVITATION_PATH}"},
             "errorCodes": [{"errorNumber": number, "errorMessage": message} for number, message in ERROR_MESSAGES.items()],
             "notificationTypes": list(NOTIFICATION_TYPES),
         }
@@ -642,7 +669,13 @@ class AppleApi(ApiHalf):
     def _manage_users(self, location: Location, body: dict[str, Any], event_type: str) -> dict[str, Any]:
         users = _requested_users(body)
         self._check_limit(len(users), "maxUsers", 9714)
-        return self._submit(location, event_type, {"users": users}, len(users))
+        # the settings as they are when Apple takes the request decide how its event ends
+        request: dict[str, Any] = {"users": users}
+        if event_type == "RETIRE":
+            request["freeLicenses"] = self.settings.get("retireFreesLicenses")
+        else:
+            request["accountFailures"] = dict(self.settings.get("appleAccountFailures"))
+        return self._submit(location, event_type, request, len(users))
 
     def _submit(self, location: Location, event_type: str, request: dict[str, Any], num_requested: int) -> dict[str, Any]:
         event = location.submit(event_type, request, num_requested, self.settings.event_seconds, self.clock(), self.settings.get("eventPolls"))

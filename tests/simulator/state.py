@@ -39,6 +39,8 @@ ERROR_MESSAGES: dict[int, str] = {
     9622: "Invalid token.",
     9625: "The token has been revoked.",
     9634: "Service removed.",
+    9635: "The Apple Account cannot be associated with this user.",
+    9641: "The managed Apple Account belongs to another organization.",
     9646: "Too many recent requests. Try again shortly.",
     9650: "The page index must be at least 0 and less than the number of pages.",
     9700: "Too many assets in the request.",
@@ -149,14 +151,30 @@ class User:
     managed_apple_id: str | None = None
     status: str = "Registered"
     version: int = 0  # the location version that last changed it (for sinceVersionId)
+    associated: bool = False  # an Apple Account was associated once: the record has an idHash from then on
+
+    def __post_init__(self) -> None:
+        # Apple: created with a managed Apple ID the user is Associated at once; otherwise Registered with an invite code
+        if self.status == "Registered" and self.managed_apple_id:
+            self.status = "Associated"
+        self.associated = self.associated or self.status == "Associated"
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE_USER_STATUSES
 
+    def associate(self, managed_apple_id: str | None) -> None:
+        if managed_apple_id:
+            self.managed_apple_id = managed_apple_id
+        if self.status == "Registered":
+            self.status = "Associated"
+        self.associated = True
+
     def record(self) -> dict[str, Any]:
         digest = hashlib.sha256(self.client_user_id.encode("utf-8")).hexdigest()
-        record: dict[str, Any] = {"clientUserId": self.client_user_id, "status": self.status, "idHash": digest[:32]}
+        record: dict[str, Any] = {"clientUserId": self.client_user_id, "status": self.status}
+        if self.associated:
+            record["idHash"] = digest[:32]
         if self.email is not None:
             record["email"] = self.email
         if self.managed_apple_id is not None:
@@ -428,11 +446,17 @@ class Location:
         for key in doomed:
             self.remove_assignment(key)
 
+    @staticmethod
+    def _account_failure(request: dict[str, Any], spec: dict[str, Any]) -> int | None:
+        """9635 / 9641 when the setting appleAccountFailures names the request's managed Apple ID."""
+        return request.get("accountFailures", {}).get(spec.get("managedAppleId") or "")
+
     def _create_users(self, request: dict[str, Any], failures: _Failures) -> int:
         completed = 0
         for spec in request["users"]:
-            if self.active_user(spec["clientUserId"]):
-                failures.add(9716, (USER, spec["clientUserId"]))
+            number = 9716 if self.active_user(spec["clientUserId"]) else self._account_failure(request, spec)
+            if number:
+                failures.add(number, (USER, spec["clientUserId"]))
                 continue
             self.users[spec["clientUserId"]] = User(spec["clientUserId"], spec.get("email"), spec.get("managedAppleId"), "Registered", self._mark_changed())
             completed += 1
@@ -442,17 +466,19 @@ class Location:
         completed = 0
         for spec in request["users"]:
             user = self.users.get(spec["clientUserId"])
-            if user is None or not user.active:
-                failures.add(9609, (USER, spec["clientUserId"]))
+            number = 9609 if user is None or not user.active else self._account_failure(request, spec)
+            if number:
+                failures.add(number, (USER, spec["clientUserId"]))
                 continue
             user.email = spec.get("email", user.email)
-            user.managed_apple_id = spec.get("managedAppleId", user.managed_apple_id)
+            if spec.get("managedAppleId"):
+                user.associate(spec["managedAppleId"])
             user.version = self._mark_changed()
             completed += 1
         return completed
 
     def _retire_users(self, request: dict[str, Any], failures: _Failures) -> int:
-        """A retired user loses their revocable licenses; Books stay with the person."""
+        """A retired user loses their revocable licenses (unless the request says otherwise); Books stay with the person."""
         completed = 0
         for spec in request["users"]:
             user = self.users.get(spec["clientUserId"])
@@ -461,7 +487,8 @@ class Location:
                 continue
             user.status = "Retired"
             user.version = self._mark_changed()
-            self._remove_revocable({(USER, user.client_user_id)})
+            if request.get("freeLicenses", True):
+                self._remove_revocable({(USER, user.client_user_id)})
             completed += 1
         return completed
 
@@ -480,6 +507,11 @@ class Location:
     def retire_user_now(self, client_user_id: str) -> None:
         """Retire a user at once (someone else did it), with what retiring takes away."""
         self._retire_users({"users": [{"clientUserId": client_user_id}]}, _Failures())
+        self._commit()
+
+    def create_user_now(self, client_user_id: str) -> None:
+        """Register a user at once (someone else did it): a create of the same id then fails with 9716."""
+        self._create_users({"users": [{"clientUserId": client_user_id}]}, _Failures())
         self._commit()
 
     def remove_oldest_assignments(self, count: int) -> None:

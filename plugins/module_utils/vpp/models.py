@@ -143,6 +143,22 @@ if HAS_PYDANTIC:
         def items(self) -> list:
             return [Assignment.from_raw(raw) for raw in self.assignments]
 
+    class UserRecord(AppleModel):
+        """One record of GET /users."""
+        client_user_id: str
+        email: Optional[str] = None
+        managed_apple_id: Optional[str] = None
+        status: Optional[str] = None
+        invite_code: Optional[str] = None
+        id_hash: Optional[str] = None
+
+    class UsersPage(Page):
+        users: List[UserRecord] = Field(default_factory=list)
+
+        @property
+        def items(self) -> list:
+            return self.users
+
     class ErrorInfo(AppleModel):
         assets: List[dict] = Field(default_factory=list)
         serial_numbers: List[str] = Field(default_factory=list)

@@ -38,6 +38,7 @@ from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models impo
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.owner import check_owner
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import in_parallel
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.reads import find_assets, find_assignments
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.users import check_registered
 
 ASSOCIATE, DISASSOCIATE, REVOKE = "/assets/associate", "/assets/disassociate", "/assets/revoke"
 OVER_LIMIT_ERRORS = frozenset((9700, 9701, 9702))
@@ -609,6 +610,7 @@ def assign(client: Any, options: Any) -> Dict[str, Any]:
     held = read_held(client, desired, assets)
     changes = plan.change_set(desired, held, options.state)
     check_owner(client, options.mdm_id, "changes")
+    check_registered(client, changes)  # Apple would fail unknown or retired users later, with 9609
     if changes and present:
         preflight(groups, assets, changes)
     elif changes:

@@ -74,7 +74,8 @@ def test_a_status_query_too_soon_after_a_pending_answer_is_a_rule_break(vpp, cli
 
 @pytest.mark.parametrize("bad", [{"eventPolls": 0}, {"eventPolls": True}, {"pageOverlap": -1}, {"ignoreFilters": "yes"},
                                  {"hideTotalPages": 1}, {"omitUnlimitedAvailableCount": None}, {"statusIntervalSeconds": 0},
-                                 {"statusIntervalSeconds": "30"}])
+                                 {"statusIntervalSeconds": "30"}, {"retireFreesLicenses": "no"},
+                                 {"appleAccountFailures": {"x@example.org": 9609}}, {"appleAccountFailures": ["x@example.org"]}])
 def test_settings_are_checked(client, bad) -> None:
     assert client.post("/_sim/settings", json=bad).status_code == 400
 

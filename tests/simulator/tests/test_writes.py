@@ -129,3 +129,43 @@ def test_user_lifecycle(vpp) -> None:
     assert (retired["eventType"], retired["eventStatus"]) == ("RETIRE", "COMPLETE")
     assert vpp.get("/assignments", clientUserId="user-1").json()["assignments"] == [{**BOOK, "clientUserId": "user-1"}]
     assert vpp.get("/assignments", clientUserId="user-1", excludeInactiveUsers="true").json()["assignments"] == []
+
+
+def test_a_managed_apple_id_associates_at_once_and_an_invite_code_only_while_registered(vpp) -> None:
+    vpp.run("/users/create", {"users": [{"clientUserId": "m-1", "managedAppleId": "m1@appleid.example.org"}, {"clientUserId": "r-1"}]})
+    associated, registered = (vpp.get("/users", clientUserId=user).json()["users"][0] for user in ("m-1", "r-1"))
+    assert associated["status"] == "Associated" and "idHash" in associated and "inviteCode" not in associated
+    assert registered["status"] == "Registered" and "inviteCode" in registered and "idHash" not in registered
+    assert vpp.run("/users/update", {"users": [{"clientUserId": "r-1", "managedAppleId": "r1@appleid.example.org"}]})["eventStatus"] == "COMPLETE"
+    joined = vpp.get("/users", clientUserId="r-1").json()["users"][0]
+    assert joined["status"] == "Associated" and "idHash" in joined and "inviteCode" not in joined
+
+
+def test_the_service_config_has_the_invitation_link(vpp) -> None:
+    url = vpp.client.get("/mdm/v2/service/config").json()["urls"]["invitationEmail"]
+    assert "%25inviteCode%25" in url
+
+
+@pytest.mark.parametrize("number", [9635, 9641])
+def test_apple_account_failures_fail_the_user_in_the_event(vpp, number) -> None:
+    vpp.client.post("/_sim/settings", json={"appleAccountFailures": {"taken@appleid.example.org": number}})
+    status = vpp.run("/users/create", {"users": [{"clientUserId": "a-1", "managedAppleId": "taken@appleid.example.org"}, {"clientUserId": "a-2"}]})
+    assert (status["eventStatus"], status["numCompleted"], status["numRequested"]) == ("FAILED", 1, 2)
+    assert [(failure["errorNumber"], failure["errorInfo"]) for failure in status["failures"]] == [(number, {"clientUserIds": ["a-1"]})]
+    assert vpp.get("/users", clientUserId="a-1").json()["users"] == []
+
+
+def test_retiring_keeps_the_licenses_when_the_setting_says_so(vpp) -> None:
+    held = vpp.get("/assignments", clientUserId="user-1").json()["assignments"]
+    vpp.client.post("/_sim/settings", json={"retireFreesLicenses": False})
+    assert vpp.run("/users/retire", {"users": [{"clientUserId": "user-1"}]})["eventStatus"] == "COMPLETE"
+    assert vpp.get("/users", clientUserId="user-1").json()["users"][0]["status"] == "Retired"
+    assert vpp.get("/assignments", clientUserId="user-1").json()["assignments"] == held and len(held) > 1
+
+
+def test_user_filters_combine_and_page(vpp) -> None:
+    vpp.client.post("/_sim/settings", json={"pageSize": 2})
+    assert len(vpp.walk("/users", "users")) == 5
+    assert vpp.get("/users", clientUserId="user-retired", activeOnly="true").json()["users"] == []
+    assert [user["clientUserId"] for user in vpp.walk("/users", "users", retiredOnly="true")] == ["user-retired"]
+    assert len(vpp.walk("/users", "users", activeOnly="true")) == 4

@@ -305,6 +305,11 @@ def small_location(apple, users=USERS, **settings):
 MISSING = {pair("200", "S1"), pair("100", "S2"), pair("200", "S2")}
 
 
+def retire_at_first_write(sim, *users):
+    """These users pass the user pre-flight and are retired as the first write arrives: Apple fails them with 9609."""
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "mutate", "action": "retire_user", "clientUserIds": list(users)})
+
+
 @pytest.mark.parametrize("read_only", [True, False], ids=["read-only client", "write client"])
 def test_check_mode_sends_nothing_and_predicts_the_missing_pairs(build, apple, clock, read_only):
     sim = small_location(apple)
@@ -455,7 +460,9 @@ def test_no_assignment_read_when_nobody_holds_the_assets(build, apple, clock):
 # -- AssignmentRun: events ------------------------------------------------------------------------
 
 def test_partial_failure_reports_pair_by_pair(build, apple, clock):
-    sim = small_location(apple, users=["u1", "u2"])  # u3 is not registered: 9609 for its pairs only
+    sim = small_location(apple)
+    # u3 passes the user pre-flight and is retired just before the write is taken: 9609 for its pairs only
+    sim.add_faults({"method": "POST", "path": PREFIX + ASSOCIATE, "kind": "mutate", "action": "retire_user", "clientUserId": "u3"})
     result = assign(build(sim), clock, ["100", "200"], users=["u1", "u2", "u3"])
     good = {pair(a, u, USER) for a in ("100", "200") for u in ("u1", "u2")}
     assert result["changed"] is True and result["changes"] == results(good)
@@ -862,7 +869,8 @@ def test_a_lost_answer_and_an_unfollowed_event_share_one_read_back(build, apple,
 
 def test_a_failed_event_whose_counts_name_no_pair_is_read_back(build, apple, clock):
     """Apple's status says FAILED, 1 of 2 done, and names no failure: which pair was done is read back."""
-    sim = small_location(apple, users=["u1"])  # ghost is not registered: the simulator does u1 only
+    sim = small_location(apple, users=["u1", "ghost"])
+    retire_at_first_write(sim, "ghost")  # past the user pre-flight: the simulator does u1 only
     sim.add_faults({"method": "GET", "path": PREFIX + "/status", "kind": "status", "status": 200,
                     "body": {"eventStatus": "FAILED", "eventType": "ASSOCIATE", "numRequested": 2, "numCompleted": 1}})
     result = assign(build(sim), clock, ["100"], users=["u1", "ghost"])
@@ -874,7 +882,8 @@ def test_a_failed_event_whose_counts_name_no_pair_is_read_back(build, apple, clo
 
 
 def test_failures_that_account_for_the_counts_need_no_read_back(build, apple, clock):
-    sim = small_location(apple, users=["u1"])
+    sim = small_location(apple, users=["u1", "ghost-9"])
+    retire_at_first_write(sim, "ghost-9")
     result = assign(build(sim), clock, ["100"], users=["u1", "ghost-9"])
     assert result["changes"] == results({pair("100", "u1", USER)})
     assert [path for _method, path in requests_after_first_post(sim)] == ["/status"]
@@ -883,7 +892,8 @@ def test_failures_that_account_for_the_counts_need_no_read_back(build, apple, cl
 # -- the one-line message names the failures ---------------------------------------------------------
 
 def test_an_unknown_user_is_named_in_the_message(build, apple, clock):
-    sim = location(apple, [asset("361309726")], users=["u1"])
+    sim = location(apple, [asset("361309726")], users=["u1", "ghost-9"])
+    retire_at_first_write(sim, "ghost-9")
     result = assign(build(sim), clock, ["361309726"], users=["ghost-9"])
     assert result["error"] == (
         "1 failure(s): user ghost-9 (361309726 STDQ) Apple error 9609: the user is not registered in this location: "
@@ -893,7 +903,8 @@ def test_an_unknown_user_is_named_in_the_message(build, apple, clock):
 
 def test_the_message_names_three_failures_and_counts_the_rest(build, apple, clock):
     ghosts = ["g{0}".format(number) for number in range(1, 6)]
-    sim = small_location(apple, limits={"maxClientUserIds": 1})  # one request, one event, one failure per user
+    sim = small_location(apple, users=["u1"] + ghosts, limits={"maxClientUserIds": 1})  # one request, event, failure per user
+    retire_at_first_write(sim, *ghosts)
     result = assign(build(sim), clock, ["100", "200"], users=["u1"] + ghosts)
     assert len(result["failures"]) == 5  # the structured list stays complete
     assert result["error"] == (
@@ -962,7 +973,8 @@ def test_absent_diff_says_the_empty_after_is_only_the_tasks_apps(build, apple, c
 
 
 def test_a_partly_failed_run_summarises_what_was_done(build, apple, clock):
-    sim = small_location(apple, users=["u1", "u2"])
+    sim = small_location(apple, users=["u1", "u2", "u3"])
+    retire_at_first_write(sim, "u3")
     result = assign(build(sim), clock, ["100", "200"], users=["u1", "u2", "u3"])
     assert result["diff"]["before_header"] == "assigned 4 pairs to 2 users (2 apps); only the task's apps are shown"
 
