@@ -144,7 +144,8 @@ def choose_requests(pairs: Set[Assignment], eligible: Set[Target], limits: Limit
                 best = (cost, len(revoked), revoked)
             if best[0] == 1 and not best[1]:
                 break  # one disassociate request: nothing does better
-        assert best is not None
+        if best is None:  # _splits yields the empty split (disassociate all) at least
+            raise AssertionError("no request plan for {0}".format(kind))
         total += best[0]
         revoke_targets += [(kind, target) for target in best[2]]
         revoked = set(best[2])
