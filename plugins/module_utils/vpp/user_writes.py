@@ -21,7 +21,7 @@ from ansible_collections.assetops.licensing.plugins.module_utils.vpp.owner impor
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import in_parallel
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.user_plan import Change, User
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.users import held_users
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import OVER_LIMIT_ERRORS, STOP_ERRORS, Progress
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import OVER_LIMIT_ERRORS, STOP_ERRORS, Progress, stopped_problems
 
 TOO_MANY_USERS = 9714
 _NOT_SENT = "not sent"
@@ -166,13 +166,7 @@ def failure_summary(failures: Sequence[Dict[str, Any]]) -> str:
 
 def error_message(progress: Progress) -> Optional[str]:
     """One line naming what went wrong and how many users were done, or None when all is well."""
-    problems = []
-    if progress.interruption is not None:
-        problems.append("{0} after Apple accepted {1} request(s); follow their events with "
-                        "assetops.licensing.vpp_event_info".format(progress.interruption.message, len(progress.events)))
-    if progress.stop_error is not None:
-        said = progress.interruption is not None and progress.interruption.message == progress.stop_error.message
-        problems.append("{0}{1} user(s) not sent".format("" if said else progress.stop_error.message + "; ", progress.not_sent))
+    problems = stopped_problems(progress, "user(s)")
     if progress.failures:
         problems.append("{0} failure(s): {1}".format(len(progress.failures), failure_summary(progress.failures)))
     if progress.pending:

@@ -480,8 +480,8 @@ def _failure_item(failure: Dict[str, Any], planned: Iterable[Assignment], explai
     return " ".join(part for part in (" and ".join(whom) or "request", "({0})".format(_few(assets)) if assets else "", what) if part)
 
 
-def error_message(progress: Progress, verb: str, planned: Iterable[Assignment] = ()) -> Optional[str]:
-    """One line naming what was done and what was not, or None when all is well."""
+def stopped_problems(progress: Progress, not_sent: str = "request(s)") -> List[str]:
+    """What stopped a write run, for its message: an error after Apple accepted requests, and a stop error."""
     problems = []
     if progress.interruption is not None:
         problems.append("{0} after Apple accepted {1} request(s); follow their events with "
@@ -489,7 +489,13 @@ def error_message(progress: Progress, verb: str, planned: Iterable[Assignment] =
     if progress.stop_error is not None:
         # a revoked token stops the writes and interrupts the polling alike: say it once
         said = progress.interruption is not None and progress.interruption.message == progress.stop_error.message
-        problems.append("{0}{1} request(s) not sent".format("" if said else progress.stop_error.message + "; ", progress.not_sent))
+        problems.append("{0}{1} {2} not sent".format("" if said else progress.stop_error.message + "; ", progress.not_sent, not_sent))
+    return problems
+
+
+def error_message(progress: Progress, verb: str, planned: Iterable[Assignment] = ()) -> Optional[str]:
+    """One line naming what was done and what was not, or None when all is well."""
+    problems = stopped_problems(progress)
     if progress.read_error is not None:
         error = progress.read_error
         if error is progress.interruption and stops(error):
