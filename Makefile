@@ -51,10 +51,11 @@ UNIT_PATHS := $(wildcard tests/unit tests/simulator/tests)
 # The steps of `make test`, in order.
 TEST_STEPS := units integration compat reliability packaging molecule sanity lint changelog-lint docs-lint
 
-.PHONY: help venv test $(TEST_STEPS) molecule packaging docs docs-lint demo bench build install clean distclean
+.PHONY: help system-packages venv test $(TEST_STEPS) molecule packaging docs docs-lint demo bench build install clean distclean
 
 help:
 	@echo "Targets:"
+	@echo "  system-packages apt-get install what is missing of chromium, a Java 17 runtime, make, git (root or sudo)"
 	@echo "  venv            create/update .venv from requirements-dev.txt (only when requirements changed)"
 	@echo "  build           ansible-galaxy collection build into $(BUILD_DIR)/ (BUILD_DIR=...)"
 	@echo "  install         build, then install the tarball into $(COLLECTIONS_PATH) (COLLECTIONS_PATH=...)"
@@ -162,6 +163,10 @@ changelog-lint: venv
 
 # The simulator with a demo school, the device_onboarding role over 200 devices, a license
 # shortage, and the idempotent re-run; then the simulator is stopped (tests/utils/demo.py).
+# Debian packages for the browser and rulebook tests (chromium, a Java 17 runtime); only what is missing.
+system-packages:
+	.ci/system-packages
+
 demo: venv
 	@echo "==> demo: onboarding 200 devices against the simulator"
 	$(IN_VENV) $(VENV_BIN)/python tests/utils/demo.py
