@@ -65,6 +65,14 @@ def test_thirty_apps_thirty_lookups_cold_none_warm(apple, vpp_client, cache_for)
     assert lookups(sim, since) == 0 and warm == cold
 
 
+def test_lookups_run_in_parallel_at_most_five_at_once(apple, vpp_client, cache_for) -> None:
+    sim = apple(assets=[named(str(1000 + number), "App {0}".format(number)) for number in range(12)], latencyMs=40)
+    client = vpp_client(sim)
+    MetadataLookup(client, "us", "volumestore", cache=cache_for(client)).records([str(1000 + number) for number in range(12)])
+    assert lookups(sim) == 12
+    assert 2 <= sim.summary()["peak_concurrency"] <= 5
+
+
 def test_one_id_per_request_with_the_documented_query(apple, vpp_client, cache_for) -> None:
     sim = apple(assets=[named("1001", "One"), named("1002", "Two")])
     client = vpp_client(sim)
