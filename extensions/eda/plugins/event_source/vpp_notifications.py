@@ -347,7 +347,7 @@ class SeenIds:
 # ---------------------------------------------------------------------- HTTP
 
 def _authorized(header: str, token: bytes) -> bool:
-    scheme, _, presented = header.partition(" ")
+    scheme, _separator, presented = header.partition(" ")
     # compare_digest on bytes: constant time whatever the presented value holds
     return hmac.compare_digest(presented.strip().encode("utf-8", "replace"), token) and scheme.lower() == "bearer"
 

@@ -204,7 +204,7 @@ async def test_repeated_notification_id_is_answered_but_queued_once(served):
     queue = ListQueue()
     client = await served(queue)
     body = envelope("ASSET_COUNT", {"adamId": "1", "countDelta": 1}, notification_id="same")
-    statuses = [(await client.post("/", json=body, headers=AUTH)).status for _ in range(3)]
+    statuses = [(await client.post("/", json=body, headers=AUTH)).status for _attempt in range(3)]
     assert statuses == [200, 200, 200]
     assert len(queue.events) == 1
     assert (await client.post("/", json={**body, "notificationId": "other"}, headers=AUTH)).status == 200
@@ -216,7 +216,7 @@ async def test_dedupe_off_with_zero_seconds(served):
     queue = ListQueue()
     client = await served(queue, dedupe_seconds=0)
     body = envelope("ASSET_COUNT", {"adamId": "1", "countDelta": 1}, notification_id="same")
-    for _ in range(2):
+    for _attempt in range(2):
         await client.post("/", json=body, headers=AUTH)
     assert len(queue.events) == 2
 
@@ -312,7 +312,7 @@ def free_port() -> int:
 
 
 async def wait_listening(port: int) -> None:
-    for _ in range(100):
+    for _attempt in range(100):
         try:
             _reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.close()
@@ -327,8 +327,8 @@ async def test_main_serves_https_until_cancelled(tmp_path, caplog):
     tls = make_test_certificates(tmp_path)
     queue, port = ListQueue(), free_port()
     with caplog.at_level(logging.DEBUG):
-        task = asyncio.ensure_future(vpp.main(queue, {"token": TOKEN, "host": "127.0.0.1", "port": port,
-                                                        "certfile": str(tls.cert), "keyfile": str(tls.key)}))
+        args = {"token": TOKEN, "host": "127.0.0.1", "port": port, "certfile": str(tls.cert), "keyfile": str(tls.key)}
+        task = asyncio.ensure_future(vpp.main(queue, args))
         await wait_listening(port)
         async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=str(tls.ca))) as client:
             answer = await client.post(f"https://127.0.0.1:{port}/any/path", json=envelope("TEST_NOTIFICATION", {}), headers=AUTH)
