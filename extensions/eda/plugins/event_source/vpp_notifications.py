@@ -414,12 +414,19 @@ async def main(queue: Any, args: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    # python vpp_notifications.py TOKEN [PORT]: print the events of notifications sent to 127.0.0.1:PORT
+    # VPP_NOTIFICATION_TOKEN=... python vpp_notifications.py [PORT]: print the events of what is sent to 127.0.0.1:PORT
+    import os
     import sys
 
     class PrintQueue:
         async def put(self, event: dict[str, Any]) -> None:
             print(json.dumps(event), flush=True)
 
-    logging.basicConfig(level=logging.INFO)
-    asyncio.run(main(PrintQueue(), {"token": sys.argv[1], "host": "127.0.0.1", "port": int(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_PORT}))
+    logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    try:
+        asyncio.run(main(PrintQueue(), {"token": os.environ.get("VPP_NOTIFICATION_TOKEN", ""), "host": "127.0.0.1",
+                                        "port": sys.argv[1] if len(sys.argv) > 1 else DEFAULT_PORT}))
+    except OptionError as error:
+        sys.exit(str(error))
+    except KeyboardInterrupt:
+        pass

@@ -350,3 +350,40 @@ async def test_main_fails_with_one_line_when_the_port_is_taken():
         port = taken.getsockname()[1]
         with pytest.raises(vpp.OptionError, match=f"cannot listen on 127.0.0.1:{port}"):
             await asyncio.wait_for(vpp.main(ListQueue(), {"token": TOKEN, "host": "127.0.0.1", "port": port}), 10)
+
+
+def test_the_command_line_runner_prints_events_and_never_the_token(tmp_path):
+    """python vpp_notifications.py PORT, logging at DEBUG: events on stdout, the token nowhere in the output."""
+    import os
+    import subprocess
+    import sys
+
+    port = free_port()
+    env = {**os.environ, "VPP_NOTIFICATION_TOKEN": TOKEN}
+    process = subprocess.Popen([sys.executable, str(SOURCE), str(port)], env=env, stdout=subprocess.PIPE,  # pylint: disable=consider-using-with
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = 100
+        while deadline and socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            deadline -= 1
+            asyncio.run(asyncio.sleep(0.1))
+        with httpx.Client(timeout=5) as client:
+            good = client.post(f"http://127.0.0.1:{port}/", json=envelope("TEST_NOTIFICATION", {}), headers=AUTH)
+            bad = client.post(f"http://127.0.0.1:{port}/", json=envelope("TEST_NOTIFICATION", {}, "n-2"),
+                              headers={"Authorization": f"Bearer {TOKEN[:-2]}"})
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=10)
+    assert (good.status_code, bad.status_code) == (200, 401)
+    assert json.loads(out.splitlines()[0])["vpp"]["notification_id"] == "n-1" and len(out.splitlines()) == 1
+    assert "refused a request" in err and TOKEN not in out + err and TOKEN[:-2] not in out + err
+
+
+def test_the_command_line_runner_fails_with_one_line_without_a_token():
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if key != "VPP_NOTIFICATION_TOKEN"}
+    done = subprocess.run([sys.executable, str(SOURCE), "5999"], env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr and done.stderr.strip().splitlines()[-1:] == ["vpp_notifications: token is required (the location's notification auth token)"]
