@@ -138,3 +138,25 @@ def test_a_finished_assignment_event_fires_rules(tmp_path: Path) -> None:
     assert [(record["notificationType"], record["delivered"]) for record in notifications] == [
         ("TEST_NOTIFICATION", True), ("ASSET_MANAGEMENT", True), ("ASSET_COUNT", True)]
     assert NOTIFICATION_TOKEN not in output, "the notification token reached ansible-rulebook's output"
+
+
+def test_the_retry_playbook_assigns_the_failed_pairs(tmp_path: Path) -> None:
+    """assetops.licensing.eda_retry_assignments with the event a failed ASSOCIATE notification gives (as run_playbook
+    hands it over in ansible_eda.event): the failed pairs, and only those, are assigned."""
+    seed = write_seed(tmp_path / "seed.json", assets=[asset("100", total=5), asset("200", pricing="PLUS", total=5)])
+    (tmp_path / "tmp").mkdir()
+    pairs = [{"adam_id": "100", "pricing_param": "STDQ", "serial_number": "R1", "error_number": 9709},
+             {"adam_id": "100", "pricing_param": "STDQ", "serial_number": "R2", "error_number": 9709},
+             {"adam_id": "200", "pricing_param": "PLUS", "serial_number": "R1", "error_number": 9709}]
+    event = {"ansible_eda": {"event": {"vpp": {"type": "asset_management", "action": "ASSOCIATE", "result": "FAILURE", "failures": pairs}}}}
+    (tmp_path / "event.json").write_text(json.dumps(event))
+    with SimulatorProcess(seed=seed, event_seconds=0.2, rate_limit=False) as sim:
+        runner = AnsibleRunner(tmp_path, sim)
+        done = subprocess.run([str(BIN / "ansible-playbook"), "assetops.licensing.eda_retry_assignments", "-e", "@event.json"],
+                              cwd=tmp_path, env=runner.env({"VPP_TOKEN": sim.tokens()["Main"], "VPP_API_URL": sim.vpp_url}),
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "changed=1" in done.stdout and "[WARNING]" not in done.stdout + done.stderr, done.stderr
+        held = {(record["adamId"], record["pricingParam"], record.get("serialNumber"))
+                for record in sim.state()["vpp"]["locations"][0]["assignments"]}
+    assert held == {("100", "STDQ", "R1"), ("100", "STDQ", "R2"), ("200", "PLUS", "R1")}
