@@ -5,6 +5,7 @@ Request handling is here; the data, license accounting and events are in state.p
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import operator
@@ -707,7 +708,18 @@ class AppleApi(ApiHalf):
 
     def _submit(self, location: Location, event_type: str, request: dict[str, Any], num_requested: int) -> dict[str, Any]:
         event = location.submit(event_type, request, num_requested, self.settings.event_seconds, self.clock(), self.settings.get("eventPolls"))
+        if self.notifier.enabled() and event.looks_left is None:
+            self._settle_when_due(location, event.due - self.clock())
         return {"eventId": event.event_id}
+
+    def _settle_when_due(self, location: Location, seconds: float) -> None:
+        """Apple notifies whether or not anyone looks: with notificationDelivery a due event is applied on time
+        (on the server's loop, as a request would), not only at the location's next read."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        loop.call_later(max(0.0, seconds) + 0.01, lambda: location.settle(self.clock()))
 
 
 def _asset_template(rule: dict[str, Any]) -> dict[str, Any]:

@@ -184,3 +184,22 @@ def test_without_delivery_nothing_is_sent(seeded, receiver) -> None:
                                       {"notificationRetrySeconds": [-1]}, {"notificationCaFile": ""}, {"notificationAllowHttp": 1}])
 def test_bad_settings_are_refused(client, settings) -> None:
     assert client.post("/_sim/settings", json=settings).status_code == 400
+
+
+def test_an_event_nobody_looks_at_is_notified_when_due(seeded, receiver) -> None:
+    """Over a socket (the simulator's own loop): no /status look, yet ASSET_MANAGEMENT arrives once the event is due."""
+    from tests.simulator.control import SimulatorProcess  # pylint: disable=import-outside-toplevel
+
+    with SimulatorProcess(seed=seeded, event_seconds=0.3, rate_limit=False) as sim:
+        sim.settings(**FAST)
+        import httpx  # pylint: disable=import-outside-toplevel
+
+        with httpx.Client(base_url=sim.url, timeout=10) as client:
+            vpp = Vpp(client, sim.tokens())
+            assert configure(vpp, receiver.url, ["ASSET_MANAGEMENT"]).status_code == 200
+            assert vpp.post("/assets/associate", {"assets": [{"adamId": "100"}], "serialNumbers": ["D1"]}).status_code == 200
+            deadline = time.monotonic() + 10
+            while not receiver.bodies("ASSET_MANAGEMENT") and time.monotonic() < deadline:
+                time.sleep(0.05)
+    (body,) = receiver.bodies("ASSET_MANAGEMENT")
+    assert body["notification"]["assignments"] == [{"adamId": "100", "pricingParam": "STDQ", "serialNumber": "D1"}]
