@@ -28,6 +28,7 @@ description:
     is 401 and nothing is queued. A body that is not a notification, or larger than 1 MiB, gets 400.
   - It answers 200 only once the event is on the queue, so Apple retries what was not taken.
   - A C(notificationId) seen within O(dedupe_seconds) is answered 200 and not queued again; at most 10000 ids are kept.
+    A copy that arrives while the first is still waiting for the queue gets 503, so Apple tries it again later.
   - A notification of a location not in O(uids) is answered 200 (so Apple does not retry it) and dropped.
   - Event C(vpp.type) is the notification type in snake_case (C(asset_management), C(asset_count),
     C(user_management), C(user_associated), C(test_notification), ...); every key is snake_case, and Apple's
@@ -340,9 +341,6 @@ class SeenIds:
         self._seen[notification_id] = now
         self._prune(now)
 
-    def discard(self, notification_id: str) -> None:
-        self._seen.pop(notification_id, None)
-
 
 # ---------------------------------------------------------------------- HTTP
 
@@ -359,6 +357,7 @@ def _answer(status: int, message: str, **extra: str) -> web.Response:
 def build_app(queue: Any, options: Options, seen: Optional[SeenIds] = None) -> web.Application:
     """The aiohttp application: POST at any path; the queue needs only ``await put(event)``."""
     seen = seen if seen is not None else SeenIds(options.dedupe_seconds)
+    in_flight: set = set()  # ids whose event is being put on the queue
 
     async def receive(request: web.Request) -> web.Response:
         if not _authorized(request.headers.get("Authorization", ""), options.token):
@@ -379,15 +378,18 @@ def build_app(queue: Any, options: Options, seen: Optional[SeenIds] = None) -> w
         if options.uids and vpp["uid"] not in options.uids:
             LOGGER.info("vpp_notifications: dropped %s %s of location %s (not in uids)", vpp["notification_type"], vpp["notification_id"], vpp["uid"])
             return _answer(200, "ignored")
-        if seen.seen(vpp["notification_id"]):
-            LOGGER.info("vpp_notifications: dropped repeated %s %s", vpp["notification_type"], vpp["notification_id"])
+        notification_id = vpp["notification_id"]
+        if seen.seen(notification_id):
+            LOGGER.info("vpp_notifications: dropped repeated %s %s", vpp["notification_type"], notification_id)
             return _answer(200, "duplicate")
-        seen.add(vpp["notification_id"])  # before the put, so a retry arriving meanwhile is not queued twice
+        if notification_id in in_flight:  # the first copy is still waiting for the queue: this one may come back later
+            return _answer(503, "being queued", **{"Retry-After": "60"})
+        in_flight.add(notification_id)
         try:
             await queue.put(event)
-        except BaseException:
-            seen.discard(vpp["notification_id"])  # not taken: Apple's retry must get through
-            raise
+        finally:
+            in_flight.discard(notification_id)
+        seen.add(notification_id)
         LOGGER.info("vpp_notifications: queued %s %s of location %s", vpp["notification_type"], vpp["notification_id"], vpp["uid"])
         return _answer(200, "queued")
 

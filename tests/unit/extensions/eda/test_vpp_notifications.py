@@ -253,9 +253,13 @@ async def test_answer_comes_only_after_the_event_is_queued(served):
     await asyncio.wait_for(queue.waiting.wait(), 5)
     await asyncio.sleep(0.2)
     assert not request.done()  # no answer while the queue has not taken the event
+    retry = await client.post("/", json=envelope("TEST_NOTIFICATION", {}), headers=AUTH)
+    assert retry.status == 503 and not request.done()  # the same id while the first is not queued: try again later
     queue.gate.set()
     answer = await asyncio.wait_for(request, 5)
     assert answer.status == 200 and len(queue.events) == 1
+    assert (await client.post("/", json=envelope("TEST_NOTIFICATION", {}), headers=AUTH)).status == 200
+    assert len(queue.events) == 1  # now a duplicate
 
 
 @pytest.mark.asyncio
