@@ -203,3 +203,16 @@ def test_an_event_nobody_looks_at_is_notified_when_due(seeded, receiver) -> None
                 time.sleep(0.05)
     (body,) = receiver.bodies("ASSET_MANAGEMENT")
     assert body["notification"]["assignments"] == [{"adamId": "100", "pricingParam": "STDQ", "serialNumber": "D1"}]
+
+
+def test_revoke_lists_the_pairs_it_took_back(seeded, receiver) -> None:
+    simulator, _client, vpp = make(seeded, **FAST)
+    configure(vpp, receiver.url, ["ASSET_MANAGEMENT"])
+    vpp.run("/assets/associate", {"assets": [{"adamId": "100"}, {"adamId": "200"}], "serialNumbers": ["E1"]})
+    status = vpp.run("/assets/revoke", {"serialNumbers": ["E1"], "clientUserIds": ["ghost"]})
+    assert status["eventStatus"] == "FAILED"
+    assert apple(simulator).notifier.wait_idle(10)
+    revoke = {body["notification"]["result"]: body["notification"] for body in receiver.bodies("ASSET_MANAGEMENT")
+              if body["notification"]["type"] == "REVOKE"}
+    assert sorted(pair["adamId"] for pair in revoke["SUCCESS"]["assignments"]) == ["100", "200"]
+    assert revoke["FAILURE"]["assignments"] == [{"clientUserId": "ghost"}] and revoke["FAILURE"]["error"]["errorNumber"] == 9609

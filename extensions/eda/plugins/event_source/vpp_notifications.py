@@ -213,7 +213,9 @@ def _records(payload: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 def _pair(record: dict[str, Any]) -> dict[str, Any]:
-    pair = {"adam_id": _text(record, "adamId"), "pricing_param": _text(record, "pricingParam", required=False) or "STDQ"}
+    adam_id = _text(record, "adamId", required=False)
+    # a REVOKE names targets, not assets: what its notification lists is UNCONFIRMED, so a pair may lack the asset
+    pair = {} if adam_id is None else {"adam_id": adam_id, "pricing_param": _text(record, "pricingParam", required=False) or "STDQ"}
     serial, user = _text(record, "serialNumber", required=False), _text(record, "clientUserId", required=False)
     if (serial is None) == (user is None):
         raise BadNotification("each assignment needs one of serialNumber and clientUserId")
@@ -253,7 +255,7 @@ def _asset_management(payload: dict[str, Any]) -> dict[str, Any]:
         failures=failed,
         serial_numbers=[pair["serial_number"] for pair in pairs if "serial_number" in pair],
         client_user_ids=[pair["client_user_id"] for pair in pairs if "client_user_id" in pair],
-        adam_ids=sorted({pair["adam_id"] for pair in pairs}),
+        adam_ids=sorted({pair["adam_id"] for pair in pairs if "adam_id" in pair}),
     )
     return event
 

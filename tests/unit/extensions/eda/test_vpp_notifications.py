@@ -174,6 +174,8 @@ async def test_only_post(served):
     json.dumps(envelope("ASSET_COUNT", [])).encode(),
     json.dumps(envelope("ASSET_MANAGEMENT", {**ASSOCIATE_FAILED, "assignments": "x"})).encode(),
     json.dumps(envelope("ASSET_MANAGEMENT", {**ASSOCIATE_FAILED, "assignments": [{"adamId": "1"}]})).encode(),
+    json.dumps(envelope("ASSET_MANAGEMENT", {**ASSOCIATE_FAILED, "assignments": [{"adamId": "", "serialNumber": "S"}]})).encode(),
+    json.dumps(envelope("ASSET_MANAGEMENT", {**ASSOCIATE_FAILED, "assignments": [{"adamId": "1", "serialNumber": 7.5}]})).encode(),
     json.dumps(envelope("ASSET_MANAGEMENT", {**ASSOCIATE_FAILED, "assignments": [{"adamId": "1", "serialNumber": "S", "clientUserId": "u"}]})).encode(),
     json.dumps(envelope("ASSET_MANAGEMENT", {**ASSOCIATE_FAILED, "error": "boom"})).encode(),
     json.dumps(envelope("USER_MANAGEMENT", {"eventId": "e", "result": "SUCCESS", "type": "CREATE"})).encode(),
@@ -391,3 +393,15 @@ def test_the_command_line_runner_fails_with_one_line_without_a_token():
     env = {key: value for key, value in os.environ.items() if key != "VPP_NOTIFICATION_TOKEN"}
     done = subprocess.run([sys.executable, str(SOURCE), "5999"], env=env, capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 1 and "Traceback" not in done.stderr and done.stderr.strip().splitlines()[-1:] == ["vpp_notifications: token is required (the location's notification auth token)"]
+
+
+@pytest.mark.asyncio
+async def test_a_revoke_failure_may_name_only_targets(served):
+    queue = ListQueue()
+    client = await served(queue)
+    body = {"assignments": [{"clientUserId": "u-9"}], "eventId": "ev-3", "result": "FAILURE", "type": "REVOKE",
+            "error": {"errorNumber": 9609, "errorMessage": "unknown user"}}
+    assert (await client.post("/", json=envelope("ASSET_MANAGEMENT", body), headers=AUTH)).status == 200
+    event = queue.events[0]["vpp"]
+    assert event["assignments"] == [{"client_user_id": "u-9"}] and event["adam_ids"] == []
+    assert event["failures"] == [{"client_user_id": "u-9", "error_number": 9609}]
