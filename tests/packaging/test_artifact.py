@@ -39,6 +39,9 @@ def test_tarball_holds_what_users_need(built_tarball):
                 "meta/execution-environment.yml", "meta/ee-requirements.txt",
                 "extensions/awx/credential_types/apple_vpp.yml", "extensions/awx/credential_types/reseller.yml",
                 "extensions/awx/ee/execution-environment.yml", "extensions/awx/README.md"}
+    required |= {"extensions/eda/plugins/event_source/vpp_notifications.py", "playbooks/eda_retry_assignments.yml",
+                 "playbooks/eda_low_count.yml", "docs/docsite/rst/guide_notifications.rst"}
+    required |= {str(path.relative_to(REPO_ROOT)) for path in (REPO_ROOT / "extensions" / "eda" / "rulebooks").glob("*.yml")}
     for folder in ("plugins/modules", "plugins/module_utils", "plugins/doc_fragments"):
         required |= {str(path.relative_to(REPO_ROOT)) for path in (REPO_ROOT / folder).rglob("*.py") if "__pycache__" not in path.parts}
     if (REPO_ROOT / "roles").is_dir():

@@ -5,6 +5,7 @@ Request handling is here; the data, license accounting and events are in state.p
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import operator
@@ -19,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from .core import ApiHalf, Caller, ExtraSetting, Settings, SettingsError
 from .metadata import LOOKUP_PATH
+from .notifications import Notifier
 from .state import (
     ERROR_MESSAGES,
     MDM_INFO_KEYS,
@@ -105,8 +107,21 @@ def _account_failures(key: str, value: Any) -> dict[str, int]:
     raise SettingsError(f"{key} must map managed Apple IDs to one of {', '.join(map(str, APPLE_ACCOUNT_ERRORS))}")
 
 
-def notification_url_ok(url: Any) -> bool:
-    """Apple's rule for notificationUrl: https, a host, and a path only (no user, query or fragment)."""
+def _retry_delays(key: str, value: Any) -> list[float]:
+    if isinstance(value, list) and value and all(not isinstance(item, bool) and isinstance(item, (int, float)) and 0 <= item <= 600 for item in value):
+        return list(value)
+    raise SettingsError(f"{key} must be a non-empty list of seconds between 0 and 600")
+
+
+def _optional_path(key: str, value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and value):
+        return value
+    raise SettingsError(f"{key} must be a file path or null")
+
+
+def notification_url_ok(url: Any, allow_http: bool = False) -> bool:
+    """Apple's rule for notificationUrl: https, a host, and a path only (no user, query or fragment);
+    http too with the setting notificationAllowHttp."""
     if not isinstance(url, str) or any(char in url for char in "?#@ "):
         return False
     parts = urlsplit(url)
@@ -114,7 +129,7 @@ def notification_url_ok(url: Any) -> bool:
         parts.port  # pylint: disable=pointless-statement  # raises ValueError for a port that is not a number
     except ValueError:
         return False
-    return parts.scheme == "https" and bool(parts.hostname)
+    return (parts.scheme == "https" or (allow_http and parts.scheme == "http")) and bool(parts.hostname)
 
 
 # The Apple half's own /_sim/settings keys (documented in README.md): name -> (default, check).
@@ -130,6 +145,13 @@ SETTINGS: dict[str, ExtraSetting] = {
     # Apple sends TEST_NOTIFICATION to a notification URL set through POST /client/config and refuses the config
     # (9728) when delivery fails: true (every URL takes it), false (none does), or the URL prefixes that take it
     "notificationReachable": (True, _reachable),
+    # true: notifications are really POSTed to the notification URL (notifications.py) and TEST_NOTIFICATION's
+    # delivery decides instead of notificationReachable; the delays between Apple's three tries; the CA bundle that
+    # verifies an https receiver (null: the system's); whether an http:// notification URL is accepted (Apple: never)
+    "notificationDelivery": (False, _flag),
+    "notificationRetrySeconds": ([60, 120], _retry_delays),
+    "notificationCaFile": (None, _optional_path),
+    "notificationAllowHttp": (False, _flag),
     # Whether a RETIRE event takes the user's revocable licenses back: UNCONFIRMED for v2 (v1 did), so both are testable
     "retireFreesLicenses": (True, _flag),
     # managed Apple ID -> 9635 or 9641: a CREATE or UPDATE naming it fails in the event with that number
@@ -282,6 +304,9 @@ class AppleApi(ApiHalf):
     def load(self, seed: dict[str, Any], settings: Settings) -> None:
         self.settings = settings
         self.world = VppWorld.from_seed(seed.get("vpp") or {})
+        self.notifier = Notifier(settings.get)
+        for location in self.world.locations:
+            location.event_hooks.append(self.notifier.event_hook)
 
     def routes(self) -> list[BaseRoute]:
         post = ["POST"]
@@ -460,7 +485,7 @@ class AppleApi(ApiHalf):
         if request.method == "POST":
             changes = self._client_config_changes(body)
             if "notificationUrl" in changes:
-                self._test_notification(location, changes["notificationUrl"])
+                self._test_notification(location, changes["notificationUrl"], changes["notificationAuthToken"])
             location.client_config.update(changes)
         config = location.client_config
         record = {
@@ -496,7 +521,7 @@ class AppleApi(ApiHalf):
             raise VppError(400, 9710)
         if "notificationUrl" in body:
             url, token = body["notificationUrl"], body["notificationAuthToken"]
-            if not notification_url_ok(url):
+            if not notification_url_ok(url, self.settings.get("notificationAllowHttp")):
                 raise VppError(400, 9712)
             if not isinstance(token, str) or not token:
                 raise VppError(400, 9710)
@@ -504,9 +529,13 @@ class AppleApi(ApiHalf):
             changes.update(notificationUrl=url, notificationAuthToken=token)
         return changes
 
-    def _test_notification(self, location: Location, url: str) -> None:
+    def _test_notification(self, location: Location, url: str, token: str) -> None:
         """Apple sends TEST_NOTIFICATION to a new notification URL and refuses the config when it is not delivered.
-        Offline here: the setting notificationReachable says whether delivery works (no HTTP request is made)."""
+        With notificationDelivery it is POSTed; otherwise the setting notificationReachable says whether it works."""
+        if self.notifier.enabled():
+            if not self.notifier.test_notification(location, url, token):
+                raise VppError(400, 9728)
+            return
         reachable = self.settings.get("notificationReachable")
         delivered = reachable if isinstance(reachable, bool) else any(url.startswith(prefix) for prefix in reachable)
         location.notifications.append({"notificationType": "TEST_NOTIFICATION", "notificationId": str(uuid.uuid4()),
@@ -681,7 +710,18 @@ class AppleApi(ApiHalf):
 
     def _submit(self, location: Location, event_type: str, request: dict[str, Any], num_requested: int) -> dict[str, Any]:
         event = location.submit(event_type, request, num_requested, self.settings.event_seconds, self.clock(), self.settings.get("eventPolls"))
+        if self.notifier.enabled() and event.looks_left is None:
+            self._settle_when_due(location, event.due - self.clock())
         return {"eventId": event.event_id}
+
+    def _settle_when_due(self, location: Location, seconds: float) -> None:
+        """Apple notifies whether or not anyone looks: with notificationDelivery a due event is applied on time
+        (on the server's loop, as a request would), not only at the location's next read."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        loop.call_later(max(0.0, seconds) + 0.01, lambda: location.settle(self.clock()))
 
 
 def _asset_template(rule: dict[str, Any]) -> dict[str, Any]:

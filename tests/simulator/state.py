@@ -254,6 +254,8 @@ class Location:
             "notificationTypes": [],
         }
         self.notifications: list[dict[str, Any]] = []  # what Apple "sent" to the notification URL (TEST_NOTIFICATION)
+        # notifications.py: called before an event is applied; what each returns is called after it
+        self.event_hooks: list[Callable[[Location, Event], Callable[[], None]]] = []
         self._version = 0
         self._versions: dict[str, int] = {}
         self._changed = False
@@ -394,12 +396,15 @@ class Location:
             "UPDATE": self._update_users,
             "RETIRE": self._retire_users,
         }
+        after = [hook(self, event) for hook in self.event_hooks]
         failures = _Failures()
         event.num_completed = handlers[event.event_type](event.request, failures)
         event.failures = failures.as_list()
         success = not event.failures and event.num_completed == event.num_requested
         event.status = "COMPLETE" if success else "FAILED"
         self._commit()
+        for finished in after:
+            finished()
 
     def _pairs(self, request: dict[str, Any]) -> Iterable[tuple[Asset, Target]]:
         for asset_key in request["assets"]:
