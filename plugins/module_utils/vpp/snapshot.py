@@ -55,6 +55,7 @@ def encode(assignments: Iterable[Assignment]) -> List[List[Any]]:
 def decode(assets: Any) -> Set[Assignment]:
     """The pairs of an encoded snapshot; ValueError for anything that is not one."""
     names = {short: kind for kind, short in KINDS.items()}
+    make = tuple.__new__  # Assignment's own constructor, without its argument handling: 500,000 of them add up
     pairs: Set[Assignment] = set()
     if not isinstance(assets, list):
         raise ValueError("assets is not a list")
@@ -64,7 +65,9 @@ def decode(assets: Any) -> Set[Assignment]:
             raise ValueError("bad asset entry")
         for short, targets in kinds.items():
             kind = names[short]
-            pairs.update(Assignment(adam_id, pricing, kind, target) for target in targets if isinstance(target, str))
+            if not isinstance(targets, list) or not all(isinstance(target, str) for target in targets):
+                raise ValueError("bad target list")
+            pairs.update([make(Assignment, (adam_id, pricing, kind, target)) for target in targets])
     return pairs
 
 
