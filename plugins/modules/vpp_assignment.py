@@ -168,7 +168,7 @@ changes:
       events said or, where they did not settle it (an event still pending at O(wait_timeout), status checks that failed,
       counts that disagree with the failures named), as one read of the pairs afterwards showed. C(changed) is true
       exactly when this list is not empty.
-    - With O(report=summary), one record per asset instead: C(adam_id), C(pricing_param) and C(count).
+    - "With O(report=summary), one record per asset instead, with C(adam_id), C(pricing_param) and C(count)."
   returned: always
   type: list
   elements: dict

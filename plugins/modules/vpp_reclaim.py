@@ -106,8 +106,9 @@ failures_truncated:
   type: int
   sample: 0
 reclaimed:
-  description: The assignments this run took back; in check mode, those it would take back.
-    - With O(report=summary), one record per asset instead: C(adam_id), C(pricing_param) and C(count).
+  description:
+    - The assignments this run took back; in check mode, those it would take back.
+    - "With O(report=summary), one record per asset instead, with C(adam_id), C(pricing_param) and C(count)."
   returned: always
   type: list
   elements: dict

@@ -77,7 +77,7 @@ revoked:
     - When the run fails part-way, only the assignments Apple is known to have taken back, as its events said or, where
       they did not settle it, as one read of the devices and users afterwards showed. C(changed) is true exactly when
       this list is not empty.
-    - With O(report=summary), one record per asset instead: C(adam_id), C(pricing_param) and C(count).
+    - "With O(report=summary), one record per asset instead, with C(adam_id), C(pricing_param) and C(count)."
   returned: always
   type: list
   elements: dict
