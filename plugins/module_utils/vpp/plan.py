@@ -266,7 +266,7 @@ def _groupings_by_kind(pairs: Iterable[Assignment]) -> Dict[str, Tuple[Dict[froz
         for asset, targets in of_asset.items():
             by_targets.setdefault(frozenset(targets), []).append(asset)
         if len(by_targets) == 1:
-            (targets, assets), = by_targets.items()
+            targets, assets = next(iter(by_targets.items()))
             grouped[kind] = ({frozenset(assets): list(targets)}, by_targets)
             continue
         assets_of: Dict[str, Set[Tuple[str, str]]] = {}

@@ -662,6 +662,7 @@ def assign(client: Any, options: Any) -> Dict[str, Any]:
                          pricing_param=common_pricing(desired))
     held = read_held(client, desired, assets)
     changes = plan.change_set(desired, held, options.state)
+    del desired  # the changes keep the pairs they need; the set's table alone is tens of MiB at 500,000 pairs
     check_owner(client, options.mdm_id, "changes")
     check_registered(client, changes)  # Apple would fail unknown or retired users later, with 9609
     if changes and present:
