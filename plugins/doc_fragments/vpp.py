@@ -123,3 +123,54 @@ options:
     type: float
     default: 600
 """
+
+    # The modules that write pairs: how the result reports them.
+    REPORT = r"""
+options:
+  report:
+    description:
+      - How the result reports the pairs it changed.
+      - V(pairs) lists one record per pair (device or user, and asset).
+      - >-
+        V(summary) is for runs of hundreds of thousands of pairs: the list of pairs is replaced by per-asset counts
+        (C(adam_id), C(pricing_param), C(count)) and RV(changed_count) gives their sum; no per-pair list is built, so the
+        module and ansible-core stay small and fast, and AWX stores a few records instead of one per pair.
+        RV(failures) then names at most 100 failure records (each one request's or one Apple failure's devices, users and
+        assets) and RV(failures_truncated) counts the rest; the one-line message still names the first three. Under
+        C(--diff), C(before) and C(after) give per asset how many devices and users hold it, and the diff's first line
+        sums up the change as in V(pairs) mode.
+    type: str
+    choices: [pairs, summary]
+    default: pairs
+"""
+
+    # The snapshot of a location's assignments, shared by the modules that read assignments.
+    ASSIGNMENT_CACHE = r"""
+options:
+  assignment_cache:
+    description:
+      - >-
+        Path of a file on the controller that keeps a snapshot of every assignment of the location, so that an
+        unchanged location is not read again: when the first page of Apple's assignments carries the C(versionId)
+        the snapshot was taken at, the snapshot is exact and no other page is read (Apple changes C(versionId) with
+        any change of the data). An idempotent re-run over 500,000 pairs then sends two requests (one assets page,
+        one assignments page) instead of about 500.
+      - >-
+        The snapshot is saved whenever the module reads every assignment of the location in one walk whose pages
+        all carried the same C(versionId); it is used only where reading all assignments is at least as cheap as
+        reading by asset or by device (a run that reads a few devices reads them directly, as without the option).
+        A module that writes drops the location's snapshot before its first write, so the next run with changes
+        reads from Apple and saves a new one; the run after that is the cheap one. C(sinceVersionId) deltas are
+        never used.
+      - >-
+        The file is gzip-compressed JSON, mode 0600, keyed by the location's C(uId) (several locations may share a
+        file). It holds no secret: uIds, version ids, adam ids, serial numbers and client user ids. About 1.3 MB for
+        500,000 assignments (loaded in about a second). Its folder must exist. A file that cannot be read is a miss with a warning, never a
+        failure; it is written atomically (a temporary file renamed). Check mode writes no file.
+      - >-
+        AWX and Ansible Automation Platform run each job in a new container: without a persistent volume mounted
+        at the file's folder the snapshot is lost after every job, so either mount one (and run the jobs of a
+        location one at a time) or leave the option unset there.
+      - Falls back to the E(VPP_ASSIGNMENT_CACHE) environment variable.
+    type: path
+"""

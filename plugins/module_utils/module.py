@@ -212,7 +212,7 @@ class CollectionModule(AnsibleModule):
         raise NotImplementedError
 
     def options(self) -> SimpleNamespace:
-        return SimpleNamespace(check_mode=self.check_mode, **self.params)
+        return SimpleNamespace(check_mode=self.check_mode, diff=getattr(self, "_diff", False), **self.params)
 
     def run(self, work: Callable[[Any, SimpleNamespace], Dict[str, Any]], check_input: Optional[Callable[[SimpleNamespace], None]] = None) -> None:
         """Clean the input, build the client, do the work, and exit with its result or one clear error.

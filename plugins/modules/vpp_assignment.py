@@ -30,6 +30,8 @@ extends_documentation_fragment:
   - assetops.licensing.vpp
   - assetops.licensing.vpp.wait
   - assetops.licensing.vpp.write
+  - assetops.licensing.vpp.report
+  - assetops.licensing.vpp.assignment_cache
   - assetops.licensing.attributes.state_module
   - assetops.licensing.attributes.actiongroup_vpp
 options:
@@ -147,6 +149,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changed_count:
+  description: With O(report=summary), the number of pairs the per-asset counts of RV(changes) add up to.
+  returned: when O(report=summary)
+  type: int
+  sample: 500000
+failures_truncated:
+  description:
+    - With O(report=summary), how many failure records were left out of RV(failures), which lists at most 100.
+  returned: when O(report=summary)
+  type: int
+  sample: 0
 changes:
   description:
     - The assignments this run made (V(present)) or removed (V(absent)); in check mode, those it would.
@@ -155,6 +168,7 @@ changes:
       events said or, where they did not settle it (an event still pending at O(wait_timeout), status checks that failed,
       counts that disagree with the failures named), as one read of the pairs afterwards showed. C(changed) is true
       exactly when this list is not empty.
+    - "With O(report=summary), one record per asset instead, with C(adam_id), C(pricing_param) and C(count)."
   returned: always
   type: list
   elements: dict
@@ -177,6 +191,10 @@ changes:
       type: str
       returned: for user pairs
       sample: teacher-17
+    count:
+      description: With O(report=summary), how many pairs of this asset; the per-pair keys are then absent.
+      type: int
+      returned: when O(report=summary)
 events:
   description: Apple's events for the requests sent; V([]) in check mode and when nothing was sent.
   returned: always
@@ -270,6 +288,8 @@ from ansible_collections.assetops.licensing.plugins.module_utils.errors import I
 from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import (
     PRICING_PARAMS,
+    CACHE_OPTIONS,
+    REPORT_OPTIONS,
     WRITE_WAIT_OPTIONS,
     VppModule,
     adam_id_list,
@@ -292,7 +312,7 @@ OPTIONS = dict({
     "assignments": {"type": "list", "elements": "dict", "options": GROUP_OPTIONS, "required_one_of": [TARGETS]},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     "wait": {"type": "bool", "default": True},
-}, **WRITE_WAIT_OPTIONS)
+}, **dict(WRITE_WAIT_OPTIONS, **REPORT_OPTIONS, **CACHE_OPTIONS))
 
 
 def check_targets(options):

@@ -19,6 +19,7 @@ author:
   - assetops.licensing maintainers (@assetops)
 extends_documentation_fragment:
   - assetops.licensing.vpp
+  - assetops.licensing.vpp.assignment_cache
   - assetops.licensing.attributes.info_module
   - assetops.licensing.attributes.actiongroup_vpp
 options:
@@ -98,15 +99,15 @@ assignments:
 """
 
 from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import PRICING_PARAMS, VppModule, adam_id_list, serial_number_list
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import CACHE_OPTIONS, PRICING_PARAMS, VppModule, adam_id_list, serial_number_list
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.reads import assignment_info
 
-OPTIONS = {
+OPTIONS = dict({
     "adam_ids": adam_id_list(),
     "serial_numbers": serial_number_list(),
     "client_user_ids": id_list(),
     "pricing_param": {"type": "str", "choices": PRICING_PARAMS},
-}
+}, **CACHE_OPTIONS)
 
 
 def main():

@@ -31,6 +31,8 @@ extends_documentation_fragment:
   - assetops.licensing.vpp
   - assetops.licensing.vpp.wait
   - assetops.licensing.vpp.write
+  - assetops.licensing.vpp.report
+  - assetops.licensing.vpp.assignment_cache
   - assetops.licensing.attributes.state_module
   - assetops.licensing.attributes.actiongroup_vpp
 options:
@@ -92,8 +94,21 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changed_count:
+  description: With O(report=summary), the number of pairs the per-asset counts of RV(reclaimed) add up to.
+  returned: when O(report=summary)
+  type: int
+  sample: 500000
+failures_truncated:
+  description:
+    - With O(report=summary), how many failure records were left out of RV(failures), which lists at most 100.
+  returned: when O(report=summary)
+  type: int
+  sample: 0
 reclaimed:
-  description: The assignments this run took back; in check mode, those it would take back.
+  description:
+    - The assignments this run took back; in check mode, those it would take back.
+    - "With O(report=summary), one record per asset instead, with C(adam_id), C(pricing_param) and C(count)."
   returned: always
   type: list
   elements: dict
@@ -112,6 +127,10 @@ reclaimed:
       description: The user, for user assignments.
       type: str
       returned: for user assignments
+    count:
+      description: With O(report=summary), how many pairs of this asset; the per-pair keys are then absent.
+      type: int
+      returned: when O(report=summary)
 events:
   description: Apple's REVOKE and DISASSOCIATE events, records as in M(assetops.licensing.vpp_assignment); V([]) in check mode.
   returned: always
@@ -133,7 +152,7 @@ diff:
 """
 
 from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import WRITE_WAIT_OPTIONS, VppModule, adam_id_list
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import CACHE_OPTIONS, REPORT_OPTIONS, WRITE_WAIT_OPTIONS, VppModule, adam_id_list
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.reclaim import check_keep_lists, clean_max_reclaims, reclaim
 
 OPTIONS = dict({
@@ -142,7 +161,7 @@ OPTIONS = dict({
     "adam_ids": adam_id_list(),
     "max_reclaims": {"type": "int", "default": 100, "clean": clean_max_reclaims},
     "wait": {"type": "bool", "default": True},
-}, **WRITE_WAIT_OPTIONS)
+}, **dict(WRITE_WAIT_OPTIONS, **REPORT_OPTIONS, **CACHE_OPTIONS))
 
 
 def main():

@@ -22,6 +22,8 @@ extends_documentation_fragment:
   - assetops.licensing.vpp
   - assetops.licensing.vpp.wait
   - assetops.licensing.vpp.write
+  - assetops.licensing.vpp.report
+  - assetops.licensing.vpp.assignment_cache
   - assetops.licensing.attributes.state_module
   - assetops.licensing.attributes.actiongroup_vpp
 options:
@@ -58,12 +60,24 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changed_count:
+  description: With O(report=summary), the number of pairs the per-asset counts of RV(revoked) add up to.
+  returned: when O(report=summary)
+  type: int
+  sample: 500000
+failures_truncated:
+  description:
+    - With O(report=summary), how many failure records were left out of RV(failures), which lists at most 100.
+  returned: when O(report=summary)
+  type: int
+  sample: 0
 revoked:
   description:
     - The assignments this run removed; in check mode, those it would remove.
     - When the run fails part-way, only the assignments Apple is known to have taken back, as its events said or, where
       they did not settle it, as one read of the devices and users afterwards showed. C(changed) is true exactly when
       this list is not empty.
+    - "With O(report=summary), one record per asset instead, with C(adam_id), C(pricing_param) and C(count)."
   returned: always
   type: list
   elements: dict
@@ -82,6 +96,10 @@ revoked:
       description: The user, for user assignments.
       type: str
       returned: for user assignments
+    count:
+      description: With O(report=summary), how many pairs of this asset; the per-pair keys are then absent.
+      type: int
+      returned: when O(report=summary)
 events:
   description: Apple's REVOKE events, records as in M(assetops.licensing.vpp_assignment); V([]) in check mode.
   returned: always
@@ -105,14 +123,20 @@ diff:
 """
 
 from ansible_collections.assetops.licensing.plugins.module_utils.module import id_list
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import WRITE_WAIT_OPTIONS, VppModule, serial_number_list
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import (
+    CACHE_OPTIONS,
+    REPORT_OPTIONS,
+    WRITE_WAIT_OPTIONS,
+    VppModule,
+    serial_number_list,
+)
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import revoke
 
 OPTIONS = dict({
     "serial_numbers": serial_number_list(),
     "client_user_ids": id_list(),
     "wait": {"type": "bool", "default": True},
-}, **WRITE_WAIT_OPTIONS)
+}, **dict(WRITE_WAIT_OPTIONS, **REPORT_OPTIONS, **CACHE_OPTIONS))
 
 
 def main():

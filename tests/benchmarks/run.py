@@ -38,6 +38,8 @@ if str(COLLECTIONS_ROOT) not in sys.path:
 from tests.benchmarks import report, scenarios  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+# scenario -> the scenarios that must run before it (the same location's earlier runs)
+REQUIRES = {"idempotent": ("cold_assign",), "scale_fill": ("scale_summary",), "scale_cached": ("scale_summary", "scale_fill")}
 PLAYBOOKS = HERE / "playbooks"
 BIN = Path(sys.executable).parent
 ENDPOINT_OF = {"/service/config": "config", "/assets": "assets", "/assignments": "assignments", "/status": "status",
@@ -96,6 +98,8 @@ class Bench:
             "ANSIBLE_LOCAL_TEMP": str(self.workdir / "tmp"),
             "XDG_CACHE_HOME": str(cache),
         })
+        if scenario.cache:  # the snapshot outlives the scenario: the next re-run of the location finds it
+            env["VPP_ASSIGNMENT_CACHE"] = str(self.workdir / "assignments-{0}.json.gz".format(scenario.location.replace(" ", "-")))
         return env
 
     def onboarding_inventory(self, scenario: scenarios.Scenario) -> Path:
@@ -233,10 +237,11 @@ def selected(all_scenarios: List[scenarios.Scenario], only: List[str]) -> List[s
     if not only:
         return all_scenarios
     chosen = [scenario for scenario in all_scenarios if any(scenario.name.startswith(prefix) for prefix in only)]
-    # the idempotent re-run needs the cold assign before it
-    if any(scenario.name == "idempotent" for scenario in chosen) and not any(scenario.name == "cold_assign" for scenario in chosen):
-        chosen.insert(0, next(scenario for scenario in all_scenarios if scenario.name == "cold_assign"))
-    return chosen
+    # a re-run needs the runs before it on its location
+    for name, needs in REQUIRES.items():
+        if any(scenario.name == name for scenario in chosen):
+            chosen += [scenario for scenario in all_scenarios if scenario.name in needs and scenario not in chosen]
+    return [scenario for scenario in all_scenarios if scenario in chosen]
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -42,10 +42,14 @@ class Sizes:
     series_apps: int = 5
     per_host: int = 100  # devices of the per-host style, one task each
     per_host_forks: List[int] = field(default_factory=lambda: [10, 25])
+    scale_devices: int = 20000  # x scale_apps: report pairs against report summary, then the cached re-run
+    scale_apps: int = 25
+    wide_devices: int = 100000  # one app to this many devices, report summary
 
 
 QUICK = Sizes(devices=200, revoke_devices=100, reclaim_location=500, reclaim_devices=100, assets=1000, assignment_sizes=[5000, 10000, 20000],
-              onboarding_hosts=200, series=[10, 20, 40, 200], naive=[10, 20, 40], per_host=40)
+              onboarding_hosts=200, series=[10, 20, 40, 200], naive=[10, 20, 40], per_host=40,
+              scale_devices=2000, wide_devices=10000)
 FULL = Sizes()
 
 # Onboarding: apps every device gets, and three groups with their own extra apps (share of the hosts).
@@ -83,6 +87,7 @@ class Scenario:
     devices: int = 0
     kind: str = "main"  # main | floor | memory | series | naive | per_host
     forks: int = 25
+    cache: bool = False  # run with assignment_cache (a snapshot file per location, kept across scenarios)
 
     @property
     def bound_requests(self) -> int:
@@ -275,6 +280,42 @@ def build(sizes: Sizes) -> tuple:
             # the bound is the batched one: the same work sent as one call
             {"config": 1, "assets": 1, "assignments": 0, "writes": writes, "status": writes},
             chain=4, events=True, module="vpp_assignment", devices=sizes.per_host, kind="per_host", forks=forks))
+
+    # 500,000 pairs in one task: the same cold assign reported pair by pair and as counts, side by side
+    scale_apps, scale_devices = sizes.scale_apps, sizes.scale_devices
+    for number, mode in enumerate(("pairs", "summary")):
+        apps = adam_ids(900000001 + number * 100, scale_apps)
+        found = ["SC{0}X{1:06d}".format(number, index) for index in range(1, scale_devices + 1)]
+        name = "Scale {0}".format(mode)
+        locations.append(location(name, 50 + number, [app_rule(900000001 + number * 100, scale_apps, scale_devices)], []))
+        writes = write_bound(apps, found)
+        scenarios.append(Scenario(
+            "scale_{0}".format(mode), "cold assign, report {0}: {1} apps to {2:,} devices".format(mode, scale_apps, scale_devices),
+            name, "assign_scale.yml", {"bench_adam_ids": apps, "bench_serials": found, "bench_expect": scale_apps * scale_devices,
+                                       "bench_report": mode},
+            {"config": 1, "assets": 1, "assignments": 0, "writes": writes, "status": writes},
+            chain=4, events=True, module="vpp_assignment", devices=scale_devices))
+    held = scale_apps * scale_devices
+    rerun = {"bench_adam_ids": adam_ids(900000101, scale_apps), "bench_expect": 0, "bench_report": "summary",
+             "bench_serials": ["SC1X{0:06d}".format(index) for index in range(1, scale_devices + 1)]}
+    scenarios.append(Scenario(
+        "scale_fill", "re-run with assignment_cache, no snapshot yet (read in full, saved)", "Scale summary", "assign_scale.yml", rerun,
+        {"config": 1, "assets": 1, "assignments": min(ceil_div(held, PAGE_SIZE), scale_apps * ceil_div(scale_devices, PAGE_SIZE), scale_devices),
+         "writes": 0, "status": 0},
+        chain=4, events=False, module="vpp_assignment", devices=scale_devices, cache=True))
+    scenarios.append(Scenario(
+        "scale_cached", "re-run with an exact snapshot", "Scale summary", "assign_scale.yml", rerun,
+        # the snapshot's versionId on the first assignments page: nothing more to read
+        {"config": 1, "assets": 1, "assignments": 1, "writes": 0, "status": 0},
+        chain=3, events=False, module="vpp_assignment", devices=scale_devices, cache=True))
+    wide = ["WIDE{0:07d}".format(index) for index in range(1, sizes.wide_devices + 1)]
+    locations.append(location("Wide", 52, [app_rule(910000001, 1, sizes.wide_devices)], []))
+    writes = write_bound(["910000001"], wide)
+    scenarios.append(Scenario(
+        "wide_summary", "cold assign, report summary: 1 app to {0:,} devices".format(sizes.wide_devices), "Wide", "assign_scale.yml",
+        {"bench_adam_ids": ["910000001"], "bench_serials": wide, "bench_expect": sizes.wide_devices, "bench_report": "summary"},
+        {"config": 1, "assets": 1, "assignments": 0, "writes": writes, "status": writes},
+        chain=4, events=True, module="vpp_assignment", devices=sizes.wide_devices))
 
     seed = {"settings": {"eventSeconds": EVENT_SECONDS, "pageSize": PAGE_SIZE, "latencyMs": LATENCY_SECONDS * 1000, "rateLimit": True,
                          "statusIntervalSeconds": APPLE_STATUS_INTERVAL},

@@ -257,6 +257,14 @@ VPP_CASES = [
          "adam_ids: 'Pages' is not an adam id"),
     Case("vpp_reclaim", "an empty inventory that would take back more than max_reclaims", {"keep_serial_numbers": [], "max_reclaims": 2},
          "more than max_reclaims 2: run with --check to see them", READ),
+    # report and assignment_cache (issue 18)
+    Case("vpp_assignment", "an unknown report value", {"adam_ids": ["361309726"], "serial_numbers": ["C02BAD00001"], "report": "counts"},
+         "value of report must be one of: pairs, summary, got: counts"),
+    Case("vpp_revoke", "assignment_cache in a folder that does not exist",
+         {"serial_numbers": ["C02BAD00001"], "assignment_cache": "{{ workdir }}/missing/snapshot.json.gz"},
+         "does not exist; create it or leave assignment_cache out"),
+    Case("vpp_assignment_info", "assignment_cache that is a folder", {"serial_numbers": ["C02MAIN0001"], "assignment_cache": "{{ workdir }}"},
+         "is a folder; give the path of a file in it"),
     # vpp_event_info
     Case("vpp_event_info", "no event_ids", {}, "missing required arguments: event_ids"),
     Case("vpp_event_info", "an empty event id", {"event_ids": [""]}, "event_ids has an empty value at position 1"),

@@ -64,7 +64,7 @@ class VppClient:
                  ca_path: Optional[str] = None, retries: int = 8, warn: Optional[Callable[[str], None]] = None,
                  read_only: bool = True, limits_cache: Optional[LimitsCache] = None, httpx_transport: Any = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                 shared_pace: Any = None, hide: Optional[Callable[..., None]] = None):
+                 shared_pace: Any = None, hide: Optional[Callable[..., None]] = None, assignment_cache: Any = None):
         self.api_url = api_url.rstrip("/")
         self.sleep = sleep
         self.clock = clock
@@ -83,6 +83,8 @@ class VppClient:
         self._urls: Dict[str, Any] = {}
         self.owner: Optional[Dict[str, Any]] = None  # the location's mdmInfo, as the last answer had it
         self.owner_known = False  # whether any authenticated answer came yet
+        self.location_uid: Optional[str] = None  # Apple's uId of the location, from the last answer that had one
+        self.assignment_cache = assignment_cache  # an AssignmentSnapshot (option assignment_cache), or None
         self._limits_lock = threading.Lock()
         self._in_flight = threading.BoundedSemaphore(plan.MAX_PARALLEL_REQUESTS)
 
@@ -164,6 +166,8 @@ class VppClient:
             info = answer.get("mdmInfo")
             self.owner = info if isinstance(info, dict) else None
             self.owner_known = True
+            if isinstance(answer.get("uId"), str):
+                self.location_uid = answer["uId"]
         return answer
 
     def submit(self, path: str, body: Dict[str, Any]) -> str:

@@ -29,6 +29,7 @@ from ansible_collections.assetops.licensing.plugins.module_utils.module import (
     zero_or_more,
 )
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, PYDANTIC_IMPORT_ERROR
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.snapshot import AssignmentSnapshot, clean_cache_path
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import check_expiry, parse_stoken
 
 DEFAULT_API_URL = "https://vpp.itunes.apple.com/mdm/v2"
@@ -122,6 +123,15 @@ WAIT_OPTIONS: Dict[str, Dict[str, Any]] = {
 WRITE_WAIT_OPTIONS: Dict[str, Dict[str, Any]] = dict(WAIT_OPTIONS, resend_after={"type": "float", "default": 600.0, "clean": positive_seconds})
 
 
+# report: summary (doc fragment assetops.licensing.vpp.report), on the modules that write pairs.
+REPORT_OPTIONS: Dict[str, Dict[str, Any]] = {"report": {"type": "str", "choices": ["pairs", "summary"], "default": "pairs"}}
+
+# The snapshot of a location's assignments (doc fragment assetops.licensing.vpp.assignment_cache).
+CACHE_OPTIONS: Dict[str, Dict[str, Any]] = {
+    "assignment_cache": {"type": "path", "fallback": (env_fallback, ["VPP_ASSIGNMENT_CACHE"]), "clean": clean_cache_path},
+}
+
+
 class VppModule(CollectionModule):
     """A module of Apple's App and Book Management API."""
 
@@ -173,4 +183,6 @@ class VppModule(CollectionModule):
             stoken, api_url=self.params["api_url"], timeout=self.params["timeout"], validate_certs=self.params["validate_certs"],
             ca_path=self.params["ca_path"], retries=self.params["retries"], warn=self.warn, read_only=read_only,
             shared_pace=SharedPace(self.params["api_url"], stoken.value), hide=self.hide,
+            assignment_cache=AssignmentSnapshot(self.params["assignment_cache"], writable=not self.check_mode, warn=self.warn)
+            if self.params.get("assignment_cache") else None,
         )

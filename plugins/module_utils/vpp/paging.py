@@ -12,7 +12,7 @@ same pool for other independent requests (event statuses, write requests).
 from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, parse_answer
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
@@ -73,6 +73,17 @@ class _Walk:
 
 def walk(client: Any, path: str, queries: Sequence[Dict[str, str]], page_model: type, first: Any = None) -> List[Any]:
     """Every item of every query, in query then page order. ``first``: page 0 of the only query, already read."""
+    return [item for each in _walk(client, path, queries, page_model, first) for item in each.items]
+
+
+def walk_at_version(client: Any, path: str, params: Dict[str, str], page_model: type, first: Any = None) -> Tuple[List[Any], Optional[str]]:
+    """Every item of one query, and the one versionId all its pages carried (None when they did not agree)."""
+    (done,) = _walk(client, path, [params], page_model, first)
+    versions = done.versions - {None}
+    return done.items, (versions.pop() if done.consistent and len(versions) == 1 else None)
+
+
+def _walk(client: Any, path: str, queries: Sequence[Dict[str, str]], page_model: type, first: Any = None) -> List[_Walk]:
     walks = [_Walk(params) for params in queries]
     todo = list(range(len(walks)))
     with ThreadPoolExecutor(max_workers=plan.MAX_PARALLEL_REQUESTS) as pool:
@@ -113,4 +124,4 @@ def walk(client: Any, path: str, queries: Sequence[Dict[str, str]], page_model: 
     if todo:
         client.warn("the data at {0} kept changing while it was read ({1} attempts): the result may miss records "
                     "changed meanwhile".format(path, MAX_WALKS))
-    return [item for each in walks for item in each.items]
+    return walks

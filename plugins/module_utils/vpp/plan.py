@@ -222,9 +222,11 @@ def _peel(cells: Set[Cell], max_assets: int, max_targets: int, depth: int) -> Li
     return rectangles + (_best_cover(rest, max_assets, max_targets, depth + 1) if rest else [])
 
 
-def _best_cover(cells: Set[Cell], max_assets: int, max_targets: int, depth: int = 0) -> List[Tuple[Sequence, Sequence]]:
-    """The cheapest of three exact covers of one kind's cells; see plan_requests."""
-    by_assets, by_targets = _groupings(cells)
+def _best_cover(cells: Set[Cell], max_assets: int, max_targets: int, depth: int = 0,
+                groupings: Optional[Tuple[Dict[frozenset, List[str]], Dict[frozenset, List[Tuple[str, str]]]]] = None
+                ) -> List[Tuple[Sequence, Sequence]]:
+    """The cheapest of three exact covers of one kind's cells; see plan_requests. ``groupings``: _groupings(cells), if known."""
+    by_assets, by_targets = groupings or _groupings(cells)
     candidates = [
         _rectangles(((sorted(assets), sorted(targets)) for assets, targets in by_assets.items()), max_assets, max_targets),
         _rectangles(((sorted(assets), sorted(targets)) for targets, assets in by_targets.items()), max_assets, max_targets),
@@ -243,10 +245,39 @@ def plan_requests(pairs: Iterable[Assignment], max_assets: int, max_targets: Dic
     every target needs the same assets the result is the minimum, ceil(assets / max_assets) x
     ceil(targets / max_targets). In general the minimum is a biclique partition, which is NP-hard.
     """
-    by_kind = _cells_by_kind(pairs)
-    return [Batch(kind, assets, targets)
-            for kind in sorted(by_kind)
-            for assets, targets in _best_cover(by_kind[kind], max_assets, max_targets[kind])]
+    batches = []
+    for kind, (by_assets, by_targets) in sorted(_groupings_by_kind(pairs).items()):
+        # the cells themselves are needed only to peel (see _best_cover): a task of one asset set never builds them
+        cells = {(asset, target) for targets, assets in by_targets.items() for asset in assets for target in targets} if len(by_targets) > 1 else set()
+        batches += [Batch(kind, assets, targets)
+                    for assets, targets in _best_cover(cells, max_assets, max_targets[kind], groupings=(by_assets, by_targets))]
+    return batches
+
+
+def _groupings_by_kind(pairs: Iterable[Assignment]) -> Dict[str, Tuple[Dict[frozenset, List[str]], Dict[frozenset, List[Tuple[str, str]]]]]:
+    """_groupings of each kind's cells, read straight from the pairs: 500,000 pairs need no set of cells, and when
+    every asset goes to the same targets (one asset set for all, the common large task) no set per target either."""
+    targets_of: Dict[str, Dict[Tuple[str, str], Set[str]]] = {}
+    for adam_id, pricing, kind, target in pairs:
+        targets_of.setdefault(kind, {}).setdefault((adam_id, pricing), set()).add(target)
+    grouped = {}
+    for kind, of_asset in targets_of.items():
+        by_targets: Dict[frozenset, List[Tuple[str, str]]] = {}
+        for asset, targets in of_asset.items():
+            by_targets.setdefault(frozenset(targets), []).append(asset)
+        if len(by_targets) == 1:
+            targets, assets = next(iter(by_targets.items()))
+            grouped[kind] = ({frozenset(assets): list(targets)}, by_targets)
+            continue
+        assets_of: Dict[str, Set[Tuple[str, str]]] = {}
+        for asset, targets in of_asset.items():
+            for target in targets:
+                assets_of.setdefault(target, set()).add(asset)
+        by_assets: Dict[frozenset, List[str]] = {}
+        for target, assets in assets_of.items():
+            by_assets.setdefault(frozenset(assets), []).append(target)
+        grouped[kind] = (by_assets, by_targets)
+    return grouped
 
 
 def plan_revokes(targets: Iterable[Tuple[str, str]], max_targets: Dict[str, int]) -> List[Batch]:

@@ -9,11 +9,11 @@ plan.py with what is known at each moment; this file does the reading.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, Assignment
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import read_page, walk
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import read_page, walk, walk_at_version
 
 if HAS_PYDANTIC:
     from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import AssetsPage, AssignmentsPage
@@ -77,6 +77,9 @@ def find_assignments(client: Any, adam_ids: Optional[Sequence[str]] = None, seri
         if not adam_ids:
             return []  # nobody holds any of these assets
     base = plan.server_filters(pricingParam=pricing_param)
+    cache = getattr(client, "assignment_cache", None)
+    # a snapshot is of the whole location, so with one the walk (and the probe, its first page) is unfiltered
+    walk_base = {} if cache is not None else base
     # Apple combines filters, so one asset narrows every target query
     base_for_targets = dict(base, adamId=adam_ids[0]) if adam_ids and len(adam_ids) == 1 else base
     target_queries = [dict(base_for_targets, serialNumber=serial) for serial in serial_numbers or ()]
@@ -85,21 +88,24 @@ def find_assignments(client: Any, adam_ids: Optional[Sequence[str]] = None, seri
     queries_for = {plan.PER_TARGET: target_queries, plan.PER_ASSET: asset_queries}
     first_choice = plan.choose_assignment_read(len(asset_queries), len(target_queries))
     if first_choice == plan.WALK:
-        found = walk(client, "/assignments", [base], AssignmentsPage)
+        found = read_everything(client, walk_base)
     elif not plan.worth_probing_walk(len(queries_for[first_choice])):
         found = walk(client, "/assignments", queries_for[first_choice], AssignmentsPage)
     else:
-        first = read_page(client, "/assignments", base, AssignmentsPage)
-        per_asset_pages = None
-        if asset_queries and (held_counts is not None or not target_queries):
-            page_size = first.size or len(first.assignments) or 1
-            per_asset_pages = (sum(plan.pages_for(held_counts[adam_id], page_size) for adam_id in adam_ids)
-                               if held_counts is not None else len(asset_queries))
-        choice = plan.cheapest_read(first.total_pages - 1, len(target_queries) if target_queries else None, per_asset_pages)
-        if choice == plan.WALK:
-            found = walk(client, "/assignments", [base], AssignmentsPage, first=first)
-        else:
-            found = walk(client, "/assignments", queries_for[choice], AssignmentsPage)
+        first = read_page(client, "/assignments", walk_base, AssignmentsPage)
+        # with a snapshot at this page's versionId, the probe was the only read needed
+        found = snapshot_hit(cache, first)
+        if found is None:
+            per_asset_pages = None
+            if asset_queries and (held_counts is not None or not target_queries):
+                page_size = first.size or len(first.assignments) or 1
+                per_asset_pages = (sum(plan.pages_for(held_counts[adam_id], page_size) for adam_id in adam_ids)
+                                   if held_counts is not None else len(asset_queries))
+            choice = plan.cheapest_read(first.total_pages - 1, len(target_queries) if target_queries else None, per_asset_pages)
+            if choice == plan.WALK:
+                found = read_everything(client, walk_base, first)
+            else:
+                found = walk(client, "/assignments", queries_for[choice], AssignmentsPage)
     wanted_assets = set(adam_ids) if adam_ids else None
     wanted_serials = set(serial_numbers or ())
     wanted_users = set(client_user_ids or ())
@@ -114,7 +120,31 @@ def find_assignments(client: Any, adam_ids: Optional[Sequence[str]] = None, seri
         pool = wanted_serials if assignment.target_kind == Assignment.SERIAL else wanted_users
         return assignment.target_id in pool
 
-    return sorted(assignment for assignment in plan.unique(found) if wanted(assignment))
+    return sorted(assignment for assignment in (found if isinstance(found, set) else plan.unique(found)) if wanted(assignment))
+
+
+def snapshot_hit(cache: Any, first: Any) -> Optional[Set[Assignment]]:
+    """The snapshot's assignments when it was taken at the versionId of ``first`` (page 0 of an unfiltered read), else None."""
+    if cache is None or not first.u_id or not first.version_id or cache.version(first.u_id) != first.version_id:
+        return None
+    return cache.assignments(first.u_id)
+
+
+def read_everything(client: Any, params: Dict[str, str], first: Any = None) -> Any:
+    """Every assignment of the query; with assignment_cache, from the snapshot when it is exact, else walked and
+    kept as the new snapshot (only a walk whose pages all carried one versionId is kept)."""
+    cache = getattr(client, "assignment_cache", None)
+    if cache is None:
+        return walk(client, "/assignments", [params], AssignmentsPage, first=first)
+    if first is None:
+        first = read_page(client, "/assignments", params, AssignmentsPage)
+    found = snapshot_hit(cache, first)
+    if found is not None:
+        return found
+    found, version_id = walk_at_version(client, "/assignments", params, AssignmentsPage, first=first)
+    if version_id is not None and first.u_id and not params:
+        cache.save(first.u_id, version_id, found)
+    return found
 
 
 def asset_info(client: Any, options: Any) -> Dict[str, Any]:

@@ -31,6 +31,7 @@ from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes impo
     diff_summary,
     execute,
     report,
+    wants_diff,
 )
 
 Target = Tuple[str, str]  # (target_kind, target_id)
@@ -232,6 +233,7 @@ def reclaim(client: Any, options: Any) -> Dict[str, Any]:
 
 
 def _report(before: Set[Assignment], progress: Any, pairs: Iterable[Assignment], assets: Sequence[Any], options: Any) -> Dict[str, Any]:
-    summary = diff_summary("take back", progress.done, options.check_mode, options.wait or not progress.events,
-                           {asset.adam_id: asset.product_type for asset in assets})
-    return report("reclaimed", "reclaimed", before, before - progress.done, progress, "{0}; {1}".format(summary, RECLAIM_SHOWN), pairs)
+    waited, types = options.wait or not progress.events, {asset.adam_id: asset.product_type for asset in assets}
+    summary = diff_summary("take back", progress.done, options.check_mode, waited, types) if wants_diff(options) else ""
+    after = before - progress.done if wants_diff(options) else set()
+    return report("reclaimed", "reclaimed", before, after, progress, "{0}; {1}".format(summary, RECLAIM_SHOWN), pairs, options)

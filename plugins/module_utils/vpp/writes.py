@@ -47,6 +47,8 @@ STOP_ERRORS = frozenset((9601, 9621, 9622, 9625, 9634, 9722))
 _NOT_SENT = "not sent"
 # The one-line message names this many failures (and targets, assets of each); ``failures`` has them all.
 NAMED_IN_MESSAGE = 3
+# With report: summary, ``failures`` lists at most this many records; ``failures_truncated`` counts the rest.
+FAILURES_SHOWN = 100
 # Why a pair's outcome is not settled after following: read back before the report.
 PENDING_AT_DEADLINE, UNFOLLOWED, ENDED_UNCLEAR, LOST = "pending", "unfollowed", "ended", "lost"
 NOT_RESENT = ("outcome unknown: not resent (the answer to the request was lost and Apple may still be processing it); "
@@ -383,6 +385,9 @@ def execute(client: Any, operation: Any, items: Sequence[Any], options: Any) -> 
     An API error while following the events is kept as the interruption: Apple took the requests, so
     the report of what was sent matters more, and their pairs (and lost ones) are read back, never resent.
     """
+    cache = getattr(client, "assignment_cache", None)
+    if cache is not None:
+        cache.forget(client.location_uid)  # from the first write on, the snapshot no longer says what Apple holds
     sent = send(client, operation, items)
     deadline = (sent.started if sent.started is not None else client.clock()) + options.wait_timeout
     client.transport.deadline = deadline  # a Retry-After longer than the task has left fails, saying when to retry
@@ -431,7 +436,7 @@ def diff_summary(action: str, pairs: Iterable[Assignment], check_mode: bool = Fa
                  product_types: Optional[Dict[str, Optional[str]]] = None) -> str:
     """One line for the top of the diff, e.g. "would assign 400 pairs to 200 devices (2 apps)"."""
     infinitive, past, participle, preposition = ACTIONS[action]
-    pairs = set(pairs)
+    pairs = pairs if isinstance(pairs, (set, frozenset)) else set(pairs)
     if not pairs:
         return "nothing to {0}".format(infinitive) if check_mode else "nothing {0}".format(participle)
     devices = len({pair.target_id for pair in pairs if pair.target_kind == Assignment.SERIAL})
@@ -517,21 +522,62 @@ def error_message(progress: Progress, verb: str, planned: Iterable[Assignment] =
     return "{0}; {1} pair(s) {2}; see failures and events".format("; ".join(problems), len(progress.done), verb)
 
 
+def summarized(options: Any) -> bool:
+    """report: summary: per-asset counts instead of one record per pair."""
+    return getattr(options, "report", "pairs") == "summary"
+
+
+def wants_diff(options: Any) -> bool:
+    """Whether the diff is asked for (--diff); without it the per-target views are not built at all."""
+    return getattr(options, "diff", True)
+
+
+def asset_counts(pairs: Iterable[Assignment]) -> List[Dict[str, Any]]:
+    """Per asset, how many of these pairs it has: ``{adam_id, pricing_param, count}``, sorted."""
+    counts: Dict[Tuple[str, str], int] = {}
+    for pair in pairs:
+        key = (pair[0], pair[1])
+        counts[key] = counts.get(key, 0) + 1
+    return [{"adam_id": adam_id, "pricing_param": pricing, "count": count} for (adam_id, pricing), count in sorted(counts.items())]
+
+
+def diff_counts(pairs: Iterable[Assignment]) -> Dict[str, str]:
+    """The --diff of report: summary: per asset, how many devices and users hold it."""
+    counts: Dict[Tuple[str, str, str], int] = {}
+    for adam_id, pricing, kind, _target in pairs:
+        counts[(adam_id, pricing, kind)] = counts.get((adam_id, pricing, kind), 0) + 1
+    view: Dict[str, List[str]] = {}
+    for (adam_id, pricing, kind), count in sorted(counts.items()):
+        view.setdefault("{0} ({1})".format(adam_id, pricing), []).append(_count(count, "device" if kind == Assignment.SERIAL else "user"))
+    return {label: " and ".join(parts) for label, parts in view.items()}
+
+
 def report(key: str, verb: str, before: Set[Assignment], after: Set[Assignment], progress: Progress, header: str,
-           planned: Iterable[Assignment] = ()) -> Dict[str, Any]:
+           planned: Iterable[Assignment] = (), options: Any = None) -> Dict[str, Any]:
     """The result of a write module: ``key`` lists the pairs done (or, in check mode, those that would be).
 
     ``changed`` follows what Apple holds: an accepted request whose pairs are not seen done changed nothing
     that is known. ``header`` opens the diff: ansible prints it as ``--- before: <header>``, the first line.
+    With report: summary, ``key`` holds per-asset counts and ``changed_count`` their sum, ``failures`` at most
+    FAILURES_SHOWN records and ``failures_truncated`` how many more there were; no per-pair list is built.
     """
-    return {
+    result: Dict[str, Any] = {
         "changed": bool(progress.done),
-        key: [pair.to_result() for pair in sorted(progress.done)],
         "events": list(progress.events.values()),
-        "failures": progress.failures,
-        "diff": {"before_header": header, "before": diff_view(before), "after": diff_view(after)},
         "error": error_message(progress, verb, planned),
     }
+    if summarized(options):
+        result[key] = asset_counts(progress.done)
+        result["changed_count"] = len(progress.done)
+        result["failures"] = progress.failures[:FAILURES_SHOWN]
+        result["failures_truncated"] = max(0, len(progress.failures) - FAILURES_SHOWN)
+    else:
+        result[key] = [pair.to_result() for pair in sorted(progress.done)]
+        result["failures"] = progress.failures
+    if wants_diff(options):
+        view = diff_counts if summarized(options) else diff_view
+        result["diff"] = {"before_header": header, "before": view(before), "after": view(after)}
+    return result
 
 
 # -- vpp_assignment ---------------------------------------------------------------------------------
@@ -610,11 +656,13 @@ def assign(client: Any, options: Any) -> Dict[str, Any]:
         desired |= plan.desired_pairs([(adam_id, group.pricing_param) for adam_id in group.adam_ids], group.serial_numbers, group.client_user_ids)
     action = "assign" if present else "take back"
     if not desired:
-        return report("changes", verb, set(), set(), Progress(), "{0}; {1}".format(diff_summary(action, (), options.check_mode), TASK_APPS))
+        return report("changes", verb, set(), set(), Progress(), "{0}; {1}".format(diff_summary(action, (), options.check_mode), TASK_APPS),
+                      options=options)
     assets = find_assets(client, adam_ids=plan.unique(adam_id for group in groups for adam_id in group.adam_ids),
                          pricing_param=common_pricing(desired))
     held = read_held(client, desired, assets)
     changes = plan.change_set(desired, held, options.state)
+    del desired  # the changes keep the pairs they need; the set's table alone is tens of MiB at 500,000 pairs
     check_owner(client, options.mdm_id, "changes")
     check_registered(client, changes)  # Apple would fail unknown or retired users later, with 9609
     if changes and present:
@@ -625,10 +673,10 @@ def assign(client: Any, options: Any) -> Dict[str, Any]:
         progress = Progress(done=set(changes))
     else:
         progress = execute(client, PairWrite(ASSOCIATE if present else DISASSOCIATE), changes, options)
-    summary = diff_summary(action, progress.done, options.check_mode, options.wait or not progress.events,
-                           {asset.adam_id: asset.product_type for asset in assets})
-    return report("changes", verb, held, (held | progress.done) if present else (held - progress.done), progress,
-                  "{0}; {1}".format(summary, TASK_APPS), changes)
+    waited, types = options.wait or not progress.events, {asset.adam_id: asset.product_type for asset in assets}
+    summary = diff_summary(action, progress.done, options.check_mode, waited, types) if wants_diff(options) else ""
+    after = ((held | progress.done) if present else (held - progress.done)) if wants_diff(options) else set()
+    return report("changes", verb, held, after, progress, "{0}; {1}".format(summary, TASK_APPS), changes, options)
 
 
 # -- vpp_revoke -------------------------------------------------------------------------------------
@@ -637,7 +685,8 @@ def revoke(client: Any, options: Any) -> Dict[str, Any]:
     """vpp_revoke: remove every revocable asset from the named targets."""
     serial_numbers, client_user_ids = options.serial_numbers or [], options.client_user_ids or []
     if not serial_numbers and not client_user_ids:
-        return report("revoked", "revoked", set(), set(), Progress(), "{0}; {1}".format(diff_summary("revoke", (), options.check_mode), TARGETS_WHOLE))
+        return report("revoked", "revoked", set(), set(), Progress(), "{0}; {1}".format(diff_summary("revoke", (), options.check_mode), TARGETS_WHOLE),
+                      options=options)
     held = set(find_assignments(client, serial_numbers=serial_numbers or None, client_user_ids=client_user_ids or None))
     assets: List[Any] = []
     if held:
@@ -650,6 +699,7 @@ def revoke(client: Any, options: Any) -> Dict[str, Any]:
     else:
         operation = Revoke(revocable)
         progress = execute(client, operation, operation.items_for(revocable), options)
-    summary = diff_summary("revoke", progress.done, options.check_mode, options.wait or not progress.events,
-                           {asset.adam_id: asset.product_type for asset in assets})
-    return report("revoked", "revoked", held, held - progress.done, progress, "{0}; {1}".format(summary, TARGETS_WHOLE), revocable)
+    waited, types = options.wait or not progress.events, {asset.adam_id: asset.product_type for asset in assets}
+    summary = diff_summary("revoke", progress.done, options.check_mode, waited, types) if wants_diff(options) else ""
+    after = held - progress.done if wants_diff(options) else set()
+    return report("revoked", "revoked", held, after, progress, "{0}; {1}".format(summary, TARGETS_WHOLE), revocable, options)

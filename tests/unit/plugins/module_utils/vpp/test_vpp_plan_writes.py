@@ -197,6 +197,16 @@ def test_plan_requests_is_an_exact_cover_within_limits(pairs, max_assets, max_ta
     assert plan.request_lower_bound(pairs, max_assets, max_targets) <= len(batches)
 
 
+@settings(max_examples=200, deadline=None)
+@given(pairs=pair_sets, max_assets=max_assets_st, max_targets=max_targets_st)
+def test_plan_requests_from_groupings_is_the_cover_of_the_cells(pairs, max_assets, max_targets):
+    # plan_requests groups the pairs without building the set of cells (memory at 500,000 pairs): same requests
+    cells = plan._cells_by_kind(pairs)  # pylint: disable=protected-access
+    expected = [(kind, tuple(assets), tuple(targets)) for kind in sorted(cells)
+                for assets, targets in plan._best_cover(cells[kind], max_assets, max_targets[kind])]  # pylint: disable=protected-access
+    assert [(b.kind, b.assets, b.targets) for b in plan.plan_requests(pairs, max_assets, max_targets)] == expected
+
+
 @given(pairs=pair_sets, max_assets=max_assets_st, max_targets=max_targets_st)
 def test_plan_requests_ignores_duplicate_pairs_in_input(pairs, max_assets, max_targets):
     listed = sorted(pairs) * 2
