@@ -41,6 +41,14 @@ options:
   revocable:
     description: Only assets that can (V(true)) or cannot (V(false)) be revoked.
     type: bool
+  include_metadata:
+    description:
+      - Also return each asset's name, bundle id, version and icon from Apple's content metadata, as
+        M(assetops.licensing.vpp_app_info) looks them up (same cache, same cookie, one lookup per adam id not cached).
+      - The names are looked up in the location's country and store platform, in English.
+      - Assets Apple has no metadata for get null values; so do all assets, with a warning, when the lookups fail.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -54,6 +62,13 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ item.adam_id }}: {{ item.available_count }} left"
   loop: "{{ location_assets.assets | rejectattr('unlimited') | selectattr('available_count', 'lt', 10) }}"
+
+- name: Every asset with its name and icon
+  assetops.licensing.vpp_asset_info:
+    token_path: /etc/ansible/secrets/school.vpptoken
+    include_metadata: true
+  delegate_to: localhost
+  register: named_assets
 
 - name: Look up two apps, connection set once for the whole play
   module_defaults:
@@ -117,10 +132,33 @@ assets:
     unlimited:
       description: Whether the asset is free, so licenses never run out.
       type: bool
+    name:
+      description: The store name; null when Apple has no metadata for the asset.
+      type: str
+      returned: when O(include_metadata=true)
+      sample: Pages
+    bundle_id:
+      description: The app's bundle id; null for Books and when Apple has no metadata.
+      type: str
+      returned: when O(include_metadata=true)
+      sample: com.apple.Pages
+    version:
+      description: The version the store offers now; null when Apple has no metadata.
+      type: str
+      returned: when O(include_metadata=true)
+      sample: "14.2"
+    artwork_url:
+      description: The icon as a 512 by 512 PNG (see M(assetops.licensing.vpp_app_info)); null when Apple has no metadata.
+      type: str
+      returned: when O(include_metadata=true)
+    is_custom_app:
+      description: Whether it is a custom (B2B) app of the organisation; null when Apple has no metadata.
+      type: bool
+      returned: when O(include_metadata=true)
 """
 
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.app_info import asset_info
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import PRICING_PARAMS, VppModule, adam_id_list
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.reads import asset_info
 
 OPTIONS = {
     "adam_ids": adam_id_list(),
@@ -128,6 +166,7 @@ OPTIONS = {
     "product_type": {"type": "str", "choices": ["App", "Book"]},
     "device_assignable": {"type": "bool"},
     "revocable": {"type": "bool"},
+    "include_metadata": {"type": "bool", "default": False},
 }
 
 

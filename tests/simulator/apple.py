@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .core import ApiHalf, Caller, ExtraSetting, Settings, SettingsError
+from .metadata import LOOKUP_PATH
 from .state import (
     ERROR_MESSAGES,
     MDM_INFO_KEYS,
@@ -447,7 +448,8 @@ class AppleApi(ApiHalf):
         return {
             "limits": dict(self.settings.limits),
             "urls": {**{name: base + path for name, path in SERVICE_URLS.items()},
-                     "invitationEmail": f"{request.url.scheme}://{request.url.netloc}/store{INVITATION_PATH}"},
+                     "invitationEmail": f"{request.url.scheme}://{request.url.netloc}/store{INVITATION_PATH}",
+                     "contentMetadataLookup": f"{request.url.scheme}://{request.url.netloc}{LOOKUP_PATH}"},
             "errorCodes": [{"errorNumber": number, "errorMessage": message} for number, message in ERROR_MESSAGES.items()],
             "notificationTypes": list(NOTIFICATION_TYPES),
         }

@@ -13,14 +13,17 @@ import uvicorn
 from . import DEFAULT_SEED
 from .apple import AppleApi
 from .core import ApiHalf, Simulator
+from .metadata import ArtworkApi, MetadataApi
 from .reseller import ResellerApi
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 def api_halves() -> list[ApiHalf]:
-    """Every simulated API: Apple's under /mdm/v2, the reseller's under /api/v1."""
-    return [AppleApi(), ResellerApi()]
+    """Every simulated API: Apple's under /mdm/v2, the reseller's under /api/v1, Apple's metadata lookup and icons."""
+    apple = AppleApi()
+    metadata = MetadataApi(apple)  # a custom app answers to the cookie of a location of the Apple half
+    return [apple, ResellerApi(), metadata, ArtworkApi(metadata)]
 
 
 def create_simulator(seed: str | Path = DEFAULT_SEED, max_requests: int | None = None, **settings: Any) -> Simulator:

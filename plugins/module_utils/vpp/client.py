@@ -134,6 +134,13 @@ class VppClient:
         with self._in_flight:
             return self._note_owner(self._request("GET", self.url_for(path), params=params, headers=self._auth_headers()))
 
+    def get_url(self, url: str, params: Dict[str, str], headers: Optional[Dict[str, str]] = None) -> Any:
+        """A GET of another service the service config names (the metadata lookup): paced with the location's
+        requests, at most five in flight, without the Authorization header (``headers`` are the caller's)."""
+        self.limits()
+        with self._in_flight:
+            return self.transport.request("GET", url, params=params, headers=headers)
+
     def post(self, path: str, body: Dict[str, Any]) -> Any:
         """The one funnel for writes. A read-only client refuses, so check mode can never write."""
         if self.read_only:

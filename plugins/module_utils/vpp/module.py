@@ -52,6 +52,27 @@ def adam_id_list(**spec: Any) -> Dict[str, Any]:
     return id_list(clean=clean_adam_ids, **spec)
 
 
+def clean_country(name: str, value: Optional[str]) -> Optional[str]:
+    """A store country: two letters (ISO 3166-1 alpha-2), sent in lower case as Apple's lookup wants it."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if len(text) != 2 or not (text.isascii() and text.isalpha()):
+        raise InputError("{0}: {1!r} is not a country code: give two letters, such as us or de".format(name, value))
+    return text.lower()
+
+
+def clean_language(name: str, value: Optional[str]) -> Optional[str]:
+    """A language tag such as en, de or en-GB (letters and digits in parts joined by - or _)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    parts = text.replace("_", "-").split("-")
+    if not (text.isascii() and 2 <= len(parts[0]) <= 3 and parts[0].isalpha() and all(part.isalnum() and len(part) <= 8 for part in parts)):
+        raise InputError("{0}: {1!r} is not a language: give a language code such as en, de or en-GB".format(name, value))
+    return text
+
+
 def lower_case_serials(labels: List[str], serials: List[str]) -> str:
     return ("{0}: {1} {2} lower-case letters; Apple matches serial numbers exactly and devices report them in upper case: "
             "did you mean {3}?".format(listed(labels), listed(serials), "has" if len(serials) == 1 else "have",
