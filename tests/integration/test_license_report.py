@@ -12,8 +12,9 @@ import io
 import json
 import os
 import stat
+import subprocess
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import pytest
 
@@ -46,9 +47,9 @@ def runner(report_sim, tmp_path):
     return AnsibleRunner(tmp_path, report_sim)
 
 
-def run_report(runner: AnsibleRunner, extra_vars: Dict[str, Any], *args: str):
-    import subprocess  # pylint: disable=import-outside-toplevel
-    env = {"VPP_TOKEN": runner.sim.tokens()[LOCATION], "VPP_API_URL": runner.sim.vpp_url}
+def run_report(runner: AnsibleRunner, extra_vars: Dict[str, Any], *args: str, connection_in_env: bool = True):
+    """ansible-playbook of the example playbook; the connection in VPP_* variables, or else given in extra_vars."""
+    env = {"VPP_TOKEN": runner.sim.tokens()[LOCATION], "VPP_API_URL": runner.sim.vpp_url} if connection_in_env else {}
     return subprocess.run([str(runner.bin / "ansible-playbook"), str(PLAYBOOK), "-e", json.dumps(extra_vars), *args],
                           cwd=runner.workdir, env=runner.env(env), capture_output=True, text=True, timeout=300, check=False)
 
@@ -140,12 +141,16 @@ def test_report_check_mode_then_files_then_idempotent(runner, tmp_path):
 
 @pytest.mark.integration
 def test_one_format_and_a_count_threshold(runner, tmp_path):
-    """Only the CSV, low under 10 available licenses (a count), no holders columns."""
+    """Only the CSV, low under 10 available licenses (a count), no holders columns; the connection in the role's
+    own variables (no VPP_* variable), and the token nowhere in the output or the file."""
     folder = tmp_path / "out"
     folder.mkdir()
+    token = runner.sim.tokens()[LOCATION]
     done = run_report(runner, {"license_report_path": str(folder) + "/", "license_report_formats": ["CSV"],
-                               "license_report_low_threshold": 10})
+                               "license_report_low_threshold": 10, "license_report_token": token,
+                               "license_report_api_url": runner.sim.vpp_url}, "-vvv", connection_in_env=False)
     assert done.returncode == 0, outcome(done)
+    assert token not in done.stdout + done.stderr and token not in (folder / (STEM + ".csv")).read_text()
     assert [path.name for path in folder.iterdir()] == [STEM + ".csv"]
     rows = list(csv.DictReader(io.StringIO((folder / (STEM + ".csv")).read_text())))
     assert "devices" not in rows[0]
