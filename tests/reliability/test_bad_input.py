@@ -50,11 +50,12 @@ MINIMAL = {
     "vpp_client_config": {"notification_types": ["ASSET_MANAGEMENT"]},
     "vpp_user": {"users": [{"client_user_id": "bad-input-user"}]},
     "vpp_user_info": {"client_user_ids": ["user-1"]},
+    "vpp_app_info": {"adam_ids": ["361309726"]},
     "reseller_asset_info": {"id": 100001},
     "reseller_asset": {"id": 100001, "name": "Bad input must not rename me"},
 }
 VPP_MODULES = ("vpp_asset_info", "vpp_assignment_info", "vpp_assignment", "vpp_revoke", "vpp_reclaim", "vpp_event_info", "vpp_client_config",
-               "vpp_user", "vpp_user_info")
+               "vpp_user", "vpp_user_info", "vpp_app_info")
 OURS = {"id": "assetops-licensing", "name": "Ansible license automation", "metadata": "bad input"}
 HOOK = {"notification_url": "https://eda.example.org/vpp", "notification_auth_token": "bad-input-hook-token"}
 OWNED = {"token": "{{ tokens.Owned }}", "api_url": "{{ vpp_url }}"}
@@ -293,6 +294,17 @@ VPP_CASES = [
          shown_as="mdm_info: {'id': 'assetops-licensing', ...} with the token of a location Jamf Pro manages"),
     Case("vpp_client_config", "a notification type twice", {"notification_types": ["ASSET_COUNT", "ASSET_COUNT"]},
          "de-duplicated: one type sent", ACCEPTED, writes=1, check=lambda result: result["client_config"]["notification_types"] == ["ASSET_COUNT"]),
+    # vpp_app_info
+    Case("vpp_app_info", "no adam_ids option", {}, "missing required arguments: adam_ids"),
+    Case("vpp_app_info", "an app name instead of an adam id", {"adam_ids": ["361309726", "Pages"]}, "adam_ids: 'Pages' is not an adam id"),
+    Case("vpp_app_info", "an App Store link instead of an adam id", {"adam_ids": ["https://apps.apple.com/app/id361309726"]},
+         "is not an adam id: Apple's ids are digits"),
+    Case("vpp_app_info", "a three-letter country", {"adam_ids": ["361309726"], "country": "USA"}, "country: 'USA' is not a country code: give two letters"),
+    Case("vpp_app_info", "a country with a digit", {"adam_ids": ["361309726"], "country": "u1"}, "country: 'u1' is not a country code"),
+    Case("vpp_app_info", "a language that is not a code", {"adam_ids": ["361309726"], "language": "English (UK)"},
+         "language: 'English (UK)' is not a language: give a language code such as en, de or en-GB"),
+    Case("vpp_asset_info", "include_metadata that is not a boolean", {"include_metadata": "names please"},
+         "argument 'include_metadata' is of type str and we were unable to convert to bool"),
 ]
 
 RESELLER_CASES = [

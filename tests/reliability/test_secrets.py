@@ -7,8 +7,8 @@ with ``-t``. Then the whole console output, the registered and tree results, eve
 run's XDG_CACHE_HOME and the ansible temporary folder are searched for every sToken of the
 simulator, their inner tokens, the reseller password and client secret, the static access token,
 every access token the simulator issued, the notification auth token given to vpp_client_config and
-the notification auth tokens Apple holds (and answers with) for every location. Cache files must be
-private (0600).
+the notification auth tokens Apple holds (and answers with) for every location, and the metadata
+cookie (``itvt=<sToken>``) that vpp_app_info and include_metadata send. Cache files must be private (0600).
 """
 from __future__ import annotations
 
@@ -114,6 +114,11 @@ RUNS: List[Run] = [
     Run("location_info", "vpp_location_info", dict(VPP_OPTION), "token option", True),
     Run("location_info_expired", "vpp_location_info", {"token": "{{ tokens.Expired }}", "api_url": "{{ vpp_url }}"},
         "token option (expired, refused before any request)", False, "token expired on"),
+    # the token also goes to the metadata lookup, as the cookie itvt=<sToken>: Main's custom app answers only to it
+    Run("app_info", "vpp_app_info", dict(VPP_OPTION, adam_ids=["361309726", "1000000003", "999999999"]), "token option (as the itvt cookie)", True),
+    Run("app_info_revoked", "vpp_app_info", {"token_path": "{{ files.Revoked }}", "api_url": "{{ vpp_url }}", "adam_ids": ["361309726"]},
+        "token_path (a revoked token, refused by the server)", False, "revoked"),
+    Run("asset_info_metadata", "vpp_asset_info", dict(VPP_FILE, include_metadata=True), "token_path (as the itvt cookie)", True),
     # the first reseller GET meets the injected 401 (access token refused), the second a 401 after which a
     # password-grant client logs in again: two access tokens issued in one run
     Run("reseller_info_refused", "reseller_asset_info", dict(ACCESS_TOKEN, id=100001), "access_token option (refused by the server)",
@@ -129,6 +134,8 @@ RUNS: List[Run] = [
         adhoc_env=lambda sim, workdir: vpp_env(sim, workdir, "Main", as_file=False)),
     Run("adhoc_assignment_info_revoked", "vpp_assignment_info", {"serial_numbers": "C02MAIN0001"}, "VPP_TOKEN_PATH (a revoked token)", False,
         "revoked", adhoc_env=lambda sim, workdir: vpp_env(sim, workdir, "Revoked", as_file=True)),
+    Run("adhoc_app_info", "vpp_app_info", {"adam_ids": "1000000003,909000001"}, "VPP_TOKEN (as the itvt cookie)", True,
+        adhoc_env=lambda sim, workdir: vpp_env(sim, workdir, "Main", as_file=False)),
     Run("adhoc_reseller_info", "reseller_asset_info", {"id": "100002"}, "RESELLER_* password grant", True, adhoc_env=reseller_env),
     Run("adhoc_reseller_wrong_password", "reseller_asset", {"id": "100001", "name": "x"}, "RESELLER_* (wrong password)", False,
         "reseller login failed", adhoc_env=lambda sim, workdir: reseller_env(sim, workdir, WRONG_PASSWORD)),
@@ -145,8 +152,8 @@ output, the module results (registered and `ansible -t`), every file under the r
 `XDG_CACHE_HOME` and the ansible temporary folder are searched for every sToken of the simulator,
 their inner tokens, the reseller password and client secret, the static access token, every access
 token the simulator issued during the run, the notification auth token given to `vpp_client_config`
-and those Apple holds for every location (which its client config answers carry), and any
-`Bearer <token>` text: none may appear. The
+and those Apple holds for every location (which its client config answers carry), the metadata
+lookup's cookie (`itvt=<sToken>`), and any `Bearer <token>` text: none may appear. The
 limits cache files must exist and be private (mode 0600, folder 0700).
 """,
     columns=["Module", "Run by", "Credentials from", "Outcome", "Secrets found (" + ", ".join(PLACES) + ")"],
@@ -215,11 +222,13 @@ def searched(simulator, tmp_path_factory) -> Dict[str, Any]:
                     "static access token": simulator.reseller_static_token()})
     secrets.update({"issued access token {0}".format(number): token for number, token in enumerate(issued, start=1)})
     secrets["notification auth token option"] = NOTIFY_TOKEN
+    secrets.update({"metadata cookie " + name: "itvt=" + token for name, token in tokens.items()})
     secrets.update({"notification auth token of " + name: token for name, token in apple_notify_tokens.items()})
+    lookups = [entry for entry in simulator.log() if entry["path"].endswith("/lookup")]
     cache_files = sorted(path for path in runner.cache_home.rglob("*") if path.is_file())
     temp_files = sorted(path for path in (workdir / "tmp").rglob("*") if path.is_file())
     return {
-        "results": results, "secrets": secrets, "issued": issued, "cache_home": runner.cache_home, "cache_files": cache_files,
+        "results": results, "secrets": secrets, "issued": issued, "lookups": lookups, "cache_home": runner.cache_home, "cache_files": cache_files,
         "planted": (workdir / "secrets-vars.json").read_text(),  # the test's own input: it holds the secrets by design
         "texts": {
             "console output": output,
@@ -249,6 +258,14 @@ def test_every_module_runs_succeeding_and_failing():
 def test_really_ran_at_vvvv(searched):
     assert "<localhost> EXEC" in searched["texts"]["console output"]
     assert len(searched["issued"]) >= 3, "the password-grant runs should have been issued access tokens (one renewed)"
+
+
+def test_the_metadata_cookie_was_sent_and_taken(searched):
+    """The cookie really went out: Main's custom app, which answers only to it, has its name in the results."""
+    assert len(searched["lookups"]) >= 4
+    custom = [app for app in searched["results"]["app_info"]["apps"] if app["adam_id"] == "1000000003"]
+    assert custom and custom[0]["is_custom_app"] is True
+    assert searched["results"]["adhoc_app_info"]["missing_adam_ids"] == ["909000001"]  # another organisation's custom app
 
 
 def secrets_in(searched: Dict[str, Any], text: str) -> List[str]:

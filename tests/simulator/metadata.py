@@ -5,7 +5,8 @@ The lookup is ``urls.contentMetadataLookup`` of /service/config; the query is
 and the answer ``{"results": {"<adamId>": {...}}}``. An asset's metadata comes from the ``metadata``
 block of its seed entry; an id without one answers empty results (200), as Apple does for an unknown id.
 A custom (B2B) app answers only when the cookie ``itvt`` holds the sToken of a location that holds it;
-without it the results are empty too. The cookie travels in a header, which the request log never keeps.
+without it the results are empty too. The cookie travels in a header, which the request log never keeps; a
+lookup with a location's cookie counts against that location's rate limit and in its peak figures.
 
 Icons: the artwork URL template points back at this server (``/artwork/<adamId>/{w}x{h}bb.{f}``):
 ``png``, ``jpg`` and ``jpeg`` answer a PNG (a square in the app's colour), ``svg`` an SVG with the
@@ -21,11 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
-from starlette.requests import Request
+from starlette.datastructures import Headers
+from starlette.requests import Request, cookie_parser
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .core import ApiHalf, Settings
+from .core import ApiHalf, Caller, Settings
 from .state import SeedError
 from .tokens import decode_stoken
 
@@ -157,9 +159,9 @@ class MetadataApi(ApiHalf):
     def state(self) -> dict[str, Any]:
         return {"apps": sorted(self.catalogue)}
 
-    def _cookie_location_token(self, request: Request) -> str | None:
-        """The inner token of the location whose whole sToken the cookie holds, if it is a usable one."""
-        value = request.cookies.get(COOKIE)
+    def _cookie_location(self, headers: Headers) -> Any:
+        """The location whose whole sToken the cookie holds, if it is a usable one."""
+        value = cookie_parser(headers.get("cookie", "")).get(COOKIE)
         if not value:
             return None
         try:
@@ -169,7 +171,15 @@ class MetadataApi(ApiHalf):
         location = self.apple.world.by_token(inner)
         if location is None or location.revoked or location.expired():
             return None
-        return inner
+        return location
+
+    def caller(self, path: str, headers: Headers) -> Caller | None:
+        """A lookup with a location's cookie counts for that location (rate limit, peak figures), as the client paces it."""
+        location = self._cookie_location(headers)
+        return Caller(location.uid, location.name) if location else None
+
+    def too_many_requests(self) -> Response:
+        return self.error_response(429, 9646, "Too many requests")
 
     async def lookup(self, request: Request) -> Response:
         query = request.query_params
@@ -184,7 +194,8 @@ class MetadataApi(ApiHalf):
             return self.error_response(400, None, f"bad lookup query: {', '.join(problems)}")
         adam_id = query["id"]
         item = self.catalogue.get(adam_id)
-        if item is None or (item.custom_app and self._cookie_location_token(request) not in item.holders):
+        location = self._cookie_location(request.headers)
+        if item is None or (item.custom_app and (location is None or location.token not in item.holders)):
             return JSONResponse({"results": {}})
         base = f"{request.url.scheme}://{request.url.netloc}"
         return JSONResponse({"results": {adam_id: item.record(f"{base}{ARTWORK_PREFIX}/{adam_id}/{{w}}x{{h}}bb.{{f}}")}})

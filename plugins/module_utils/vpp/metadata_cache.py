@@ -59,7 +59,7 @@ class MetadataCache:
         try:
             with open(self.path, "r", encoding="utf-8") as handle:
                 content = json.load(handle)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return {}
         except (OSError, ValueError) as exc:
             self._warn("the metadata cache {0} cannot be read ({1}): names are looked up again".format(
