@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.simulator.control import SimulatorProcess
-from tests.utils.report_browser import CHROMIUM_PATHS, MISSING, dump_dom, find_chromium, png_pixels, screenshot, variance
+from tests.utils.report_browser import MISSING, dump_dom, find_chromium, looked_for, png_pixels, screenshot, variance
 from tests.utils.report_screenshot import LOCATION, SEED, write_report
 
 STEM = "riverside-middle-school-licenses"
@@ -37,7 +37,7 @@ def report():
 def chromium():
     found = find_chromium()
     if found is None:
-        pytest.fail(MISSING.format(", ".join(CHROMIUM_PATHS)), pytrace=False)
+        pytest.fail(MISSING.format(looked_for()), pytrace=False)
     return found
 
 

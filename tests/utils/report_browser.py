@@ -21,10 +21,17 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 MISSING = "Chromium is missing (looked for {0}): install it with `make system-packages` (Debian's chromium package)"
 
 
+def looked_for() -> str:
+    """Where find_chromium looked, for MISSING."""
+    return os.environ.get("CHROMIUM") or ", ".join(CHROMIUM_PATHS) + " and PATH"
+
+
 def find_chromium() -> Optional[str]:
-    """The chromium binary: CHROMIUM, else Debian's, else one on PATH; None when there is none."""
-    candidates = [os.environ.get("CHROMIUM", "")] + list(CHROMIUM_PATHS)
-    for candidate in candidates:
+    """The chromium binary: CHROMIUM when set (only it), else Debian's, else one on PATH; None when there is none."""
+    chosen = os.environ.get("CHROMIUM")
+    if chosen:
+        return chosen if os.access(chosen, os.X_OK) else None
+    for candidate in CHROMIUM_PATHS:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return shutil.which("chromium") or shutil.which("chromium-browser")
@@ -33,7 +40,7 @@ def find_chromium() -> Optional[str]:
 def _run(arguments: List[str], timeout: float) -> subprocess.CompletedProcess:
     chromium = find_chromium()
     if chromium is None:
-        raise RuntimeError(MISSING.format(", ".join(CHROMIUM_PATHS)))
+        raise RuntimeError(MISSING.format(looked_for()))
     with tempfile.TemporaryDirectory(prefix="assetops-chromium-") as profile:
         env = dict(os.environ, HOME=profile)  # no dconf/crashpad files in the user's home
         return subprocess.run([chromium, *FLAGS, "--user-data-dir=" + profile, *arguments], env=env, capture_output=True,
