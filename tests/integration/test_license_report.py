@@ -205,3 +205,27 @@ def test_bad_input_fails_before_any_request(runner, tmp_path, variables, expecte
     assert "\n" not in message
     assert runner.sim.log() == [], "a request was sent before the input was checked"
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.integration
+def test_runs_once_for_a_play_over_many_hosts(runner, tmp_path):
+    """A play over five inventory hosts (as in a job template over a device group): one report, one read each."""
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(json.dumps({"all": {"hosts": {"ipad-{0}".format(number): {"ansible_connection": "local"} for number in range(5)},
+                                             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}))
+    playbook = tmp_path / "report.yml"
+    playbook.write_text(json.dumps([{"name": "Report", "hosts": "all", "gather_facts": False,
+                                     "roles": [{"role": "assetops.licensing.license_report", "license_report_path": str(folder),
+                                                "license_report_formats": ["json"]}]}]))
+    env = {"VPP_TOKEN": runner.sim.tokens()[LOCATION], "VPP_API_URL": runner.sim.vpp_url, "ANSIBLE_INVENTORY": str(inventory)}
+    runner.sim.clear_log()
+    done = subprocess.run([str(runner.bin / "ansible-playbook"), str(playbook)], cwd=runner.workdir, env=runner.env(env),
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, outcome(done)
+    counts = runner.sim.summary()["counts"]
+    assert counts.get("GET /mdm/v2/assets") == 1, counts
+    assert lookups(runner.sim) == DISTINCT_ADAM_IDS
+    assert [path.name for path in folder.iterdir()] == [STEM + ".json"]
+    assert done.stdout.count("license report: ") == 1, outcome(done)
