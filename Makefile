@@ -162,7 +162,8 @@ changelog-lint: venv
 	$(IN_VENV) $(VENV_BIN)/antsibull-changelog lint
 
 # The simulator with a demo school, the device_onboarding role over 200 devices, a license
-# shortage, and the idempotent re-run; then the simulator is stopped (tests/utils/demo.py).
+# shortage, the idempotent re-run, and the school's license report (its path is printed); then the
+# simulator is stopped (tests/utils/demo.py).
 # Debian packages for the browser and rulebook tests (chromium, a Java 17 runtime); only what is missing.
 system-packages:
 	.ci/system-packages

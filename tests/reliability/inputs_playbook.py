@@ -37,8 +37,8 @@ def module_task(index: int, module: str, args: Dict[str, Any]) -> List[Dict[str,
     return [task, summary_task("seen_{0}".format(index))]
 
 
-def role_task(index: int, role_vars: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The device_onboarding role with these variables; a failure is kept in ``case_<index>``.
+def role_task(index: int, role_vars: Dict[str, Any], role: str = "device_onboarding") -> List[Dict[str, Any]]:
+    """The role (device_onboarding unless named) with these variables; a failure is kept in ``case_<index>``.
 
     Every variable, the per-host serial number too, is given as a variable of the include: each host
     works out its own values, so per-host templates there apply to each host.
@@ -46,7 +46,7 @@ def role_task(index: int, role_vars: Dict[str, Any]) -> List[Dict[str, Any]]:
     return [{
         "name": "case {0}".format(index),
         "block": [
-            {"name": "the role", "ansible.builtin.include_role": {"name": COLLECTION + "device_onboarding"}, "vars": role_vars},
+            {"name": "the role", "ansible.builtin.include_role": {"name": COLLECTION + role}, "vars": role_vars},
             {"name": "the role passed", "ansible.builtin.set_fact": {"case_{0}".format(index): {"failed": False}}},
         ],
         "rescue": [{"name": "the role failed", "ansible.builtin.set_fact": {"case_{0}".format(index): "{{ ansible_failed_result }}"}}],
@@ -63,19 +63,19 @@ def collect_play(indexes: Sequence[int], role_indexes: Sequence[int], results_fi
             "tasks": [{"name": "write the results", "ansible.builtin.copy": {"content": content, "dest": str(results_file), "mode": "0600"}}]}
 
 
-def case_plays(module_cases: Sequence[Tuple[int, str, Dict[str, Any]]], role_cases: Sequence[Tuple[int, Dict[str, Any]]],
+def case_plays(module_cases: Sequence[Tuple[int, str, Dict[str, Any]]], role_cases: Sequence[Tuple[Any, ...]],
                results_file: Path) -> List[Dict[str, Any]]:
-    """Module cases (index, module, args) on localhost, then role cases (index, variables) on the devices, then collect."""
+    """Module cases (index, module, args) on localhost, then role cases (index, variables[, role]) on the devices, then collect."""
     module_tasks: List[Dict[str, Any]] = [summary_task("start")]
     for index, module, args in module_cases:
         module_tasks += module_task(index, module, args)
     plays = [{"name": "module cases", "hosts": "localhost", "gather_facts": False, "tasks": module_tasks}]
     if role_cases:
         role_tasks: List[Dict[str, Any]] = []
-        for index, role_vars in role_cases:
-            role_tasks += role_task(index, role_vars)
+        for index, role_vars, *role in role_cases:
+            role_tasks += role_task(index, role_vars, *role)
         plays.append({"name": "role cases", "hosts": "devices", "gather_facts": False, "tasks": role_tasks})
-    plays.append(collect_play([index for index, _module, _args in module_cases], [index for index, _vars in role_cases], results_file))
+    plays.append(collect_play([index for index, _module, _args in module_cases], [case[0] for case in role_cases], results_file))
     return plays
 
 

@@ -33,12 +33,15 @@ pytestmark = pytest.mark.reliability
 
 BEFORE, READ, ACCEPTED = "before any request", "by a read, no write", "accepted"
 ROLE = "device_onboarding (role)"
+REPORT_ROLE = "license_report (role)"
 
 VPP = {"token": "{{ tokens.Main }}", "api_url": "{{ vpp_url }}"}
 RESELLER = {"api_url": "{{ reseller_url }}", "client_id": "{{ reseller.client_id }}", "client_secret": "{{ reseller.client_secret }}",
             "username": "{{ reseller.username }}", "password": "{{ reseller.password }}"}
 ROLE_BASE = {"device_onboarding_token": "{{ tokens.Main }}", "device_onboarding_api_url": "{{ vpp_url }}",
              "device_onboarding_serial_number": "SN-BAD-{{ inventory_hostname }}", "device_onboarding_apps": [{"adam_id": "361304891"}]}
+REPORT_BASE = {"license_report_token": "{{ tokens.Main }}", "license_report_api_url": "{{ vpp_url }}", "license_report_path": "{{ workdir }}",
+               "license_report_formats": ["json"]}
 # The least each module needs besides the connection, for cases that break only the connection.
 MINIMAL = {
     "vpp_asset_info": {},
@@ -77,11 +80,11 @@ class Case:
 
     @property
     def role(self) -> bool:
-        return self.module == ROLE
+        return self.module in (ROLE, REPORT_ROLE)
 
     def module_args(self) -> Dict[str, Any]:
         if self.role:
-            return dict(ROLE_BASE, **self.args)
+            return dict(REPORT_BASE if self.module == REPORT_ROLE else ROLE_BASE, **self.args)
         base = VPP if self.module.startswith("vpp_") else RESELLER
         return dict(self.connection if self.connection is not None else base, **self.args)
 
@@ -384,8 +387,21 @@ ROLE_CASES = [
          "cannot be assigned to devices: 1485035550 (Book); assign to users with client_user_ids instead; nothing was sent", READ),
 ]
 
-CASES: List[Case] = connection_cases() + VPP_CASES + RESELLER_CASES + ROLE_CASES
-MODULE_ORDER = list(VPP_MODULES) + ["reseller_asset_info", "reseller_asset", ROLE]
+REPORT_CASES = [
+    Case(REPORT_ROLE, "a folder that does not exist", {"license_report_path": "{{ workdir }}/no-such-folder"},
+         "license_report_path ... /no-such-folder does not exist: create the folder first",
+         shown_as="license_report_path: '<workdir>/no-such-folder'"),
+    Case(REPORT_ROLE, "a file, not a folder", {"license_report_path": "{{ empty_file }}"}, "is not a folder"),
+    Case(REPORT_ROLE, "an unknown format", {"license_report_formats": ["html", "pdf"]}, "unknown license_report_formats pdf: use html, csv or json"),
+    Case(REPORT_ROLE, "no format", {"license_report_formats": []}, "license_report_formats is empty: give at least one of html, csv, json"),
+    Case(REPORT_ROLE, "a negative threshold", {"license_report_low_threshold": -5}, "license_report_low_threshold -5 is negative: give 0 or more"),
+    Case(REPORT_ROLE, "a threshold that is no number", {"license_report_low_threshold": "a few"},
+         "license_report_low_threshold a few is not a count (5) or a percentage"),
+    Case(REPORT_ROLE, "a threshold over 100%", {"license_report_low_threshold": "150%"}, "license_report_low_threshold 150% is over 100%"),
+]
+
+CASES: List[Case] = connection_cases() + VPP_CASES + RESELLER_CASES + ROLE_CASES + REPORT_CASES
+MODULE_ORDER = list(VPP_MODULES) + ["reseller_asset_info", "reseller_asset", ROLE, REPORT_ROLE]
 
 
 def case_id(case: Case) -> str:
@@ -419,7 +435,7 @@ REPORT = report.Section(
     order=30,
     title="Bad input",
     intro="""
-Every kind of bad input a user can give each module and the role, run in generated playbooks
+Every kind of bad input a user can give each module and the roles, run in generated playbooks
 (`tests/reliability/test_bad_input.py`). A failing case must fail with a one-line `msg`
 (no traceback) containing the quoted hint. *Detected* says when: **before any request** (the
 simulator's API routes saw no request at all), **by a read, no write** (the mistake needs a read to
@@ -443,7 +459,8 @@ parts of a hint between "..." are asserted in that order.
 
 def chunk_plays(indexes: List[int], results_file) -> List[Dict[str, Any]]:
     module_cases = [(index, CASES[index].module, CASES[index].module_args()) for index in indexes if not CASES[index].role]
-    role_cases = [(index, CASES[index].module_args()) for index in indexes if CASES[index].role]
+    role_cases = [(index, CASES[index].module_args(), "license_report" if CASES[index].module == REPORT_ROLE else "device_onboarding")
+                  for index in indexes if CASES[index].role]
     return case_plays(module_cases, role_cases, results_file)
 
 

@@ -8,8 +8,12 @@ variables only (as an AWX credential injects it):
   1. onboard every device: what was assigned, in how many requests, how long;
   2. a readable failure: ask grade 6 for two apps the school has too few licenses of;
   3. the same onboarding again: changed=0 and not a single write;
+  4. the license report of the school (the license_report role: HTML, CSV and JSON with the apps' names and
+     icons from the simulator's metadata lookup); its path is printed;
 then stops the simulator. Run with the project's venv python from the repository root; nothing
-outside a temporary folder is written.
+outside temporary folders is written. The report's folder is kept (DEMO_REPORT_DIR, or a new folder
+under the system's temporary folder); its icons load from the simulator, so once the demo has ended the
+page shows the names in their place.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 from tests.simulator import DATA_DIR  # noqa: E402
 from tests.simulator.control import SimulatorControl, SimulatorProcess  # noqa: E402
 from tests.utils.collections_root import REPO_ROOT, make_collections_root  # noqa: E402
+from tests.utils.report_screenshot import write_report  # noqa: E402
 
 # ansible-playbook from this bin folder: the running venv's, or ASSETOPS_ANSIBLE_BIN (`make compat` runs the
 # demo with .venv-compat/bin, the oldest ansible-core claimed); the simulator always runs from this venv.
@@ -167,7 +172,7 @@ def main() -> int:
         requests = Requests(sim)
         playbook = PLAYBOOK.relative_to(REPO_ROOT)
 
-        print("\n==> demo 1/3: ansible-playbook {0}   (onboard {1} devices)".format(playbook, devices), flush=True)
+        print("\n==> demo 1/4: ansible-playbook {0}   (onboard {1} devices)".format(playbook, devices), flush=True)
         code, results, seconds = run_playbook(env)
         for line in messages(results, "app set(s) for"):
             print("    " + line)
@@ -178,7 +183,7 @@ def main() -> int:
         if code != 0:
             problems.append("the onboarding failed")
 
-        print("\n==> demo 2/3: the same for grade6 plus two apps the school is short of (expected to fail)", flush=True)
+        print("\n==> demo 2/4: the same for grade6 plus two apps the school is short of (expected to fail)", flush=True)
         extra = json.dumps({"device_onboarding_extra_apps": apps(SHORT_APPS)})
         code, results, seconds = run_playbook(env, "--limit", "grade6", "--extra-vars", extra)
         for line in messages(results, "not enough licenses"):
@@ -187,7 +192,7 @@ def main() -> int:
         if code == 0:
             problems.append("the shortage was not reported")
 
-        print("\n==> demo 3/3: ansible-playbook {0} again   (idempotent)".format(playbook), flush=True)
+        print("\n==> demo 3/4: ansible-playbook {0} again   (idempotent)".format(playbook), flush=True)
         code, results, seconds = run_playbook(env)
         for line in messages(results, "app set(s) for")[-1:]:
             print("    " + line)
@@ -200,6 +205,24 @@ def main() -> int:
         print("    Apple's rules: {0} status look(s) sooner than 30 s after a PENDING answer".format(len(breaks)))
         if breaks:
             problems.append("Apple's status rule was broken")
+
+        print("\n==> demo 4/4: the license report (roles/license_report)", flush=True)
+        report_dir = Path(os.environ.get("DEMO_REPORT_DIR") or tempfile.mkdtemp(prefix="assetops-demo-report-"))
+        report_dir.mkdir(parents=True, exist_ok=True)
+        started_report = time.monotonic()
+        done = write_report(sim, LOCATION, report_dir, Path(workdir), collections_root=collections_root, ansible_bin=ANSIBLE_BIN)
+        page = report_dir / "onboarding-demo-school-licenses.html"
+        print("    {0}; exit {1}; {2:.1f} s".format(requests.since_last(), done.returncode, time.monotonic() - started_report))
+        if done.returncode != 0 or not page.exists():
+            print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
+            problems.append("the license report was not written")
+        else:
+            report = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
+            named = sum(1 for asset in report["assets"] if asset["name"])
+            print("    {0} assets ({1} with their name and icon), {2} low; {3}".format(
+                report["totals"]["assets"], named, report["totals"]["low"],
+                ", ".join(path.name for path in sorted(report_dir.glob("onboarding-demo-school-licenses.*")))))
+            print("    open it in a browser: {0}".format(page.as_uri()))
     print("\n==> demo: {0} in {1:.1f} s (simulator stopped)".format(
         "done" if not problems else "FAILED: " + "; ".join(problems), time.monotonic() - started))
     return 1 if problems else 0
