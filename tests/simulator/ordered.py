@@ -7,9 +7,10 @@ rebuilt when removals have left them less than half full on average.
 """
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left, bisect_right
 from itertools import islice
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 BLOCK = 1024
 
@@ -111,3 +112,46 @@ class IndexView:
         length = len(self)
         start, stop, _step = item.indices(length)
         return self._index.slice(self._start + start, self._start + stop)
+
+
+class MergedView:
+    """The keys of two indexes from positions ``starts`` on, merged in the order of their sequence numbers
+    (``seq_of``), as a read-only sequence for paging: a page's start is found by bisection, not by merging."""
+
+    __slots__ = ("_first", "_second", "_seq_of", "_starts")
+
+    def __init__(self, first: OrderedIndex, second: OrderedIndex, seq_of: Callable[[Any], int], starts: tuple[int, int] = (0, 0)) -> None:
+        self._first = first
+        self._second = second
+        self._seq_of = seq_of
+        self._starts = starts
+
+    def __len__(self) -> int:
+        return max(len(self._first) - self._starts[0], 0) + max(len(self._second) - self._starts[1], 0)
+
+    def _at(self, index: OrderedIndex, position: int) -> int:
+        return self._seq_of(index.slice(position, position + 1)[0])
+
+    def _split(self, count: int) -> tuple[int, int]:
+        """How many of the first ``count`` merged keys come from each index (as absolute positions)."""
+        first_start, second_start = self._starts
+        first_len, second_len = len(self._first) - first_start, len(self._second) - second_start
+        low, high = max(0, count - second_len), min(count, first_len)
+        while low < high:  # the first i with first[i] after second[count - i - 1]
+            middle = (low + high) // 2
+            if self._at(self._first, first_start + middle) < self._at(self._second, second_start + count - middle - 1):
+                low = middle + 1
+            else:
+                high = middle
+        return first_start + low, second_start + count - low
+
+    def __getitem__(self, item: slice) -> list[Any]:
+        if not isinstance(item, slice) or item.step not in (None, 1):
+            raise TypeError("a MergedView takes slices only")
+        start, stop, _step = item.indices(len(self))
+        if start >= stop:
+            return []
+        first, second = self._split(start)
+        size = stop - start
+        merged = heapq.merge(self._first.slice(first, first + size), self._second.slice(second, second + size), key=self._seq_of)
+        return list(islice(merged, size))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Sequence
 
-from .ordered import IndexView, OrderedIndex
+from .ordered import IndexView, MergedView, OrderedIndex
 from .tokens import format_date, make_stoken, parse_date
 
 UNLIMITED_COUNT = 2147483647  # totalCount Apple reports for free ("unlimited") assets
@@ -253,6 +253,7 @@ class Location:
         self._next_seq = 0
         self._all_index = OrderedIndex()
         self._asset_index: dict[AssetKey, OrderedIndex] = {}
+        self._pricing_index: dict[str, OrderedIndex] = {pricing: OrderedIndex() for pricing in PRICING_PARAMS}
         self._target_index: dict[Target, list[AssignmentKey]] = {}  # a target holds one per asset at most: a list is enough
         self._added_versions: list[int] = []  # the rising versions that added assignments, and the first seq of each
         self._added_from: list[int] = []
@@ -351,6 +352,7 @@ class Location:
         if asset_index is None:
             asset_index = self._asset_index[asset] = OrderedIndex()
         asset_index.append(seq, key)
+        self._pricing_index[key[1]].append(seq, key)
         target = key[2:]
         held = self._target_index.get(target)
         if held is None:
@@ -371,6 +373,7 @@ class Location:
         seq = self._assignment_seq.pop(key)
         self._all_index.remove(seq)
         self._asset_index[key[:2]].remove(seq)
+        self._pricing_index[key[1]].remove(seq)
         held = self._target_index[key[2:]]
         held.remove(key)
         if not held:
@@ -404,21 +407,20 @@ class Location:
 
         if targets:  # one target holds at most one assignment per asset
             return [key for key in self._target_index.get(targets[0], ()) if selected(key)]
+        view: Sequence[AssignmentKey]
         if adam_id is not None:
             indexes = [self._asset_index[asset] for asset in ((adam_id, pricing) for pricing in PRICING_PARAMS if pricing_param in (None, pricing))
                        if self._asset_index.get(asset)]
             if not indexes:
                 return []
-            if len(indexes) > 1:  # both pricings of one adamId: merged in order (rare)
-                merged = sorted((key for index in indexes for key in index), key=self._assignment_seq.__getitem__)
-                return [key for key in merged if selected(key)]
-            index = indexes[0]
-        elif pricing_param is not None:  # pricingParam alone: rare, the plain filter
-            return [key for key in self._all_index if selected(key)]
+            starts = [0 if since is None else index.rank(self._first_seq_after(since)) for index in indexes]
+            if len(indexes) > 1:  # adamId alone, held with both pricings
+                view = MergedView(indexes[0], indexes[1], self._assignment_seq.__getitem__, (starts[0], starts[1]))
+            else:
+                view = IndexView(indexes[0], starts[0])
         else:
-            index = self._all_index
-        start = 0 if since is None else index.rank(self._first_seq_after(since))
-        view = IndexView(index, start)
+            index = self._all_index if pricing_param is None else self._pricing_index[pricing_param]
+            view = IndexView(index, 0 if since is None else index.rank(self._first_seq_after(since)))
         if exclude_inactive and any(not user.active and (USER, user.client_user_id) in self._target_index for user in self.users.values()):
             return [key for key in view[0:len(view)] if selected(key)]  # assignments of inactive users to leave out: the plain filter
         return view

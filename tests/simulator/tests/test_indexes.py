@@ -9,7 +9,7 @@ from unittest import mock
 from hypothesis import given, settings, strategies as st
 
 from tests.simulator import ordered
-from tests.simulator.ordered import IndexView, OrderedIndex
+from tests.simulator.ordered import IndexView, MergedView, OrderedIndex
 from tests.simulator.state import SERIAL, USER, Location, load_location
 
 ASSETS = [("1", "STDQ"), ("2", "STDQ"), ("2", "PLUS"), ("3", "STDQ"), ("4", "STDQ")]  # "4" is a Book: users only
@@ -120,3 +120,22 @@ def test_ordered_index_matches_a_list(steps: list[tuple[str, int]], start: int, 
         assert index.rank(start) == len([number for number in model if number < start])
         view = IndexView(index, min(max(start, 0), len(model)))
         assert view[0:len(view)] == [f"k{number}" for number in model[max(start, 0):]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(owners=st.lists(st.booleans(), max_size=60), removed=st.sets(st.integers(0, 59)), starts=st.tuples(st.integers(0, 30), st.integers(0, 30)),
+       start=st.integers(0, 70), size=st.integers(1, 8))
+def test_merged_view_matches_a_sorted_merge(owners: list[bool], removed: set[int], starts: tuple[int, int], start: int, size: int) -> None:
+    with mock.patch.object(ordered, "BLOCK", SMALL_BLOCK):
+        indexes = (OrderedIndex(), OrderedIndex())
+        for seq, second in enumerate(owners):  # seq n goes to one of the two indexes; some are removed again
+            indexes[second].append(seq, seq)
+        for seq in removed:
+            if seq < len(owners):
+                indexes[owners[seq]].remove(seq)
+        starts = (min(starts[0], len(indexes[0])), min(starts[1], len(indexes[1])))
+        view = MergedView(indexes[0], indexes[1], lambda key: key, starts)
+        expected = sorted(list(indexes[0])[starts[0]:] + list(indexes[1])[starts[1]:])
+        assert len(view) == len(expected)
+        assert all(view[first:first + size] == expected[first:first + size] for first in range(len(expected) + 1))
+        assert view[start:start + size] == expected[start:start + size]
