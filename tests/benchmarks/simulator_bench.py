@@ -68,16 +68,16 @@ def plan_requests(apps: int, devices: int, total: int, rng: random.Random) -> Li
     per_asset_pages = -(-devices // PAGE_SIZE)
     adam_ids = [str(ADAM_ID_START + offset) for offset in range(apps)]
     requests: List[Request] = [("walk", "GET /assignments", {"pageIndex": index}) for index in range(walk)]
-    requests += [("serial", "GET /assignments", {"serialNumber": f"{SERIAL_PREFIX}{rng.randint(1, devices):06d}"}) for _ in range(serial_pages)]
+    requests += [("serial", "GET /assignments", {"serialNumber": f"{SERIAL_PREFIX}{rng.randint(1, devices):06d}"}) for _number in range(serial_pages)]
     requests += [("adamId", "GET /assignments", {"adamId": rng.choice(adam_ids), "pageIndex": rng.randrange(per_asset_pages)})
-                 for _ in range(adam_pages)]
-    requests += [("assets", "GET /assets", {}) for _ in range(assets)]
+                 for _number in range(adam_pages)]
+    requests += [("assets", "GET /assets", {}) for _number in range(assets)]
     for number in range(writes // 2):  # new serials are associated, then taken back: the data changes twice
         body = {"assets": [{"adamId": rng.choice(adam_ids), "pricingParam": "STDQ"}],
                 "serialNumbers": [f"SBW{number:04d}{index:04d}" for index in range(WRITE_SERIALS)]}
         requests += [("write", "POST /assets/associate", body), ("write", "POST /assets/disassociate", body)]
     # a random interleaving in which the walk keeps its page order and starts with page 0, as a client's does
-    order = [rng.random() for _ in requests]
+    order = [rng.random() for _request in requests]
     walk_keys = sorted(order[:walk])
     order[:walk] = [-1.0] + walk_keys[1:] if walk else []
     return [request for _key, request in sorted(zip(order, requests), key=lambda pair: pair[0])]
@@ -133,7 +133,7 @@ async def _send(client: httpx.AsyncClient, requests: List[Request], latencies: D
             if response.status_code != 200 or (kind in ("walk", "adamId") and len(body.get("assignments", [])) != PAGE_SIZE):
                 problems.append(f"{route} {data}: HTTP {response.status_code} {str(body)[:200]}")
 
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(worker() for _worker in range(CONCURRENCY)))
 
 
 def run(apps: int, devices: int, total: int, simulator_root: Path) -> Dict[str, Any]:

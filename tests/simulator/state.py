@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-from bisect import bisect_right
 import time
 import uuid
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone

@@ -106,7 +106,7 @@ def test_ordered_index_matches_a_list(steps: list[tuple[str, int]], start: int, 
         index, model, seq = OrderedIndex(), [], 0
         for action, amount in steps:
             if action == "add":
-                for _ in range(amount):
+                for _step in range(amount):
                     index.append(seq, f"k{seq}")
                     model.append(seq)
                     seq += 1
