@@ -178,6 +178,7 @@ BENCH_ARGS ?=
 bench: venv
 	@echo "==> bench: scenarios against the simulator (requests, time, 429s, peak memory vs bounds)"
 	$(IN_VENV) $(VENV_BIN)/python -m tests.benchmarks.run $(BENCH_ARGS)
+	$(IN_VENV) $(VENV_BIN)/python -m tests.benchmarks.simulator_bench
 
 # The device_onboarding role's molecule scenario against the simulator (tests/utils/molecule.py).
 molecule: venv

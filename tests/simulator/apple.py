@@ -10,7 +10,7 @@ import json
 import logging
 import operator
 import uuid
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, QueryParams
@@ -192,7 +192,7 @@ def _choice_query(query: QueryParams, name: str, choices: tuple[str, ...]) -> st
     return value
 
 
-def _page(items: list[Any], query: QueryParams, size: int, settings: Settings | None = None) -> tuple[list[Any], dict[str, Any]]:
+def _page(items: Sequence[Any], query: QueryParams, size: int, settings: Settings | None = None) -> tuple[list[Any], dict[str, Any]]:
     """Server-side paging: the slice for pageIndex and the paging keys of the response (with the
     pageOverlap and hideTotalPages settings, when given)."""
     try:
@@ -601,21 +601,15 @@ class AppleApi(ApiHalf):
 
     def get_assignments(self, request: Request, location: Location, _body: dict[str, Any]) -> dict[str, Any]:
         query = self._filters(request)
-        keys = location.assignments_since(query.get("sinceVersionId"))
+        since = query.get("sinceVersionId")
+        if since is not None:
+            location.version_number(since)  # an unknown versionId is refused before the other filters are read
         adam_id = query.get("adamId")
         pricing_param = _choice_query(query, "pricingParam", PRICING_PARAMS)  # adamId alone matches both
         targets = [(kind, query[param]) for kind, param in ((SERIAL, "serialNumber"), (USER, "clientUserId")) if param in query]
-        exclude_inactive = _bool_query(query, "excludeInactiveUsers")
-
-        def selected(key: tuple[str, str, str, str]) -> bool:
-            return (
-                adam_id in (None, key[0])
-                and pricing_param in (None, key[1])
-                and all(key[2:] == target for target in targets)
-                and not (exclude_inactive and key[2] == USER and not location.active_user(key[3]))
-            )
-
-        page, meta = _page([key for key in keys if selected(key)], query, self.settings.page_size, self.settings)
+        exclude_inactive = bool(_bool_query(query, "excludeInactiveUsers"))
+        keys = location.select_assignments(adam_id, pricing_param, targets, since, exclude_inactive)  # indexed: a page costs its size
+        page, meta = _page(keys, query, self.settings.page_size, self.settings)
         return {"assignments": [location.assignment_record(key) for key in page], **meta, "versionId": location.version_id}
 
     def get_users(self, request: Request, location: Location, _body: dict[str, Any]) -> dict[str, Any]:

@@ -10,11 +10,13 @@ import hashlib
 import math
 import time
 import uuid
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
+from .ordered import IndexView, MergedView, OrderedIndex
 from .tokens import format_date, make_stoken, parse_date
 
 UNLIMITED_COUNT = 2147483647  # totalCount Apple reports for free ("unlimited") assets
@@ -245,6 +247,16 @@ class Location:
         self.assets: dict[AssetKey, Asset] = {}
         self.assignments: dict[AssignmentKey, int] = {}  # -> the version that added it
         self.assigned: Counter[AssetKey] = Counter()
+        # indexes of the assignments, each in the order they were added (the order of every page):
+        # a filtered page costs its size, not a pass over all assignments
+        self._assignment_seq: dict[AssignmentKey, int] = {}
+        self._next_seq = 0
+        self._all_index = OrderedIndex()
+        self._asset_index: dict[AssetKey, OrderedIndex] = {}
+        self._pricing_index: dict[str, OrderedIndex] = {pricing: OrderedIndex() for pricing in PRICING_PARAMS}
+        self._target_index: dict[Target, list[AssignmentKey]] = {}  # a target holds one per asset at most: a list is enough
+        self._added_versions: list[int] = []  # the rising versions that added assignments, and the first seq of each
+        self._added_from: list[int] = []
         self.users: dict[str, User] = {}
         self.events: dict[str, Event] = {}
         self.rule_breaks: list[dict[str, Any]] = []  # Apple's written rules a client broke (statusIntervalSeconds)
@@ -329,8 +341,29 @@ class Location:
     def add_assignment(self, key: AssignmentKey) -> bool:
         if key in self.assignments:
             return False
-        self.assignments[key] = self._mark_changed()
-        self.assigned[key[:2]] += 1
+        version = self._mark_changed()
+        self.assignments[key] = version
+        asset = key[:2]
+        self.assigned[asset] += 1
+        # the indexes, each in the order the assignments were added
+        seq = self._next_seq
+        self._next_seq = seq + 1
+        self._assignment_seq[key] = seq
+        self._all_index.append(seq, key)
+        asset_index = self._asset_index.get(asset)
+        if asset_index is None:
+            asset_index = self._asset_index[asset] = OrderedIndex()
+        asset_index.append(seq, key)
+        self._pricing_index[key[1]].append(seq, key)
+        target = key[2:]
+        held = self._target_index.get(target)
+        if held is None:
+            self._target_index[target] = [key]
+        else:
+            held.append(key)
+        if self._added_versions[-1:] != [version]:  # versions only rise with seq
+            self._added_versions.append(version)
+            self._added_from.append(seq)
         return True
 
     def remove_assignment(self, key: AssignmentKey) -> bool:
@@ -339,6 +372,14 @@ class Location:
         del self.assignments[key]
         self._mark_changed()
         self.assigned[key[:2]] -= 1
+        seq = self._assignment_seq.pop(key)
+        self._all_index.remove(seq)
+        self._asset_index[key[:2]].remove(seq)
+        self._pricing_index[key[1]].remove(seq)
+        held = self._target_index[key[2:]]
+        held.remove(key)
+        if not held:
+            del self._target_index[key[2:]]
         return True
 
     def active_user(self, client_user_id: str) -> bool:
@@ -347,10 +388,49 @@ class Location:
 
     def assignments_since(self, version_id: str | None) -> list[AssignmentKey]:
         """All assignments, or those added after ``version_id`` (deletions are not reported)."""
-        if version_id is None:
-            return list(self.assignments)
-        since = self.version_number(version_id)
-        return [key for key, version in self.assignments.items() if version > since]
+        selected = self.select_assignments(since_version_id=version_id)
+        return list(selected[0:len(selected)])
+
+    def select_assignments(self, adam_id: str | None = None, pricing_param: str | None = None, targets: Sequence[Target] = (),
+                           since_version_id: str | None = None, exclude_inactive: bool = False) -> Sequence[AssignmentKey]:
+        """The assignments GET /assignments filters for, in the order they were added, as a sequence to slice pages
+        from: adamId (pricingParam alone or with it), every target in ``targets``, added after ``since_version_id``,
+        and without those of inactive users. Slicing a page costs about its size (plus assignments / 1024)."""
+        since = None if since_version_id is None else self.version_number(since_version_id)
+
+        def selected(key: AssignmentKey) -> bool:  # the plain filter, for the small or rare cases
+            return (
+                adam_id in (None, key[0])
+                and pricing_param in (None, key[1])
+                and all(key[2:] == target for target in targets)
+                and not (exclude_inactive and key[2] == USER and not self.active_user(key[3]))
+                and (since is None or self.assignments[key] > since)
+            )
+
+        if targets:  # one target holds at most one assignment per asset
+            return [key for key in self._target_index.get(targets[0], ()) if selected(key)]
+        view: Sequence[AssignmentKey]
+        if adam_id is not None:
+            indexes = [self._asset_index[asset] for asset in ((adam_id, pricing) for pricing in PRICING_PARAMS if pricing_param in (None, pricing))
+                       if self._asset_index.get(asset)]
+            if not indexes:
+                return []
+            starts = [0 if since is None else index.rank(self._first_seq_after(since)) for index in indexes]
+            if len(indexes) > 1:  # adamId alone, held with both pricings
+                view = MergedView(indexes[0], indexes[1], self._assignment_seq.__getitem__, (starts[0], starts[1]))
+            else:
+                view = IndexView(indexes[0], starts[0])
+        else:
+            index = self._all_index if pricing_param is None else self._pricing_index[pricing_param]
+            view = IndexView(index, 0 if since is None else index.rank(self._first_seq_after(since)))
+        if exclude_inactive and any(not user.active and (USER, user.client_user_id) in self._target_index for user in self.users.values()):
+            return [key for key in view[0:len(view)] if selected(key)]  # assignments of inactive users to leave out: the plain filter
+        return view
+
+    def _first_seq_after(self, version: int) -> int:
+        """The sequence number of the first assignment added after ``version`` (versions only rise with seq)."""
+        position = bisect_right(self._added_versions, version)
+        return self._added_from[position] if position < len(self._added_versions) else self._next_seq
 
     def users_since(self, version_id: str | None) -> list[User]:
         if version_id is None:
@@ -447,7 +527,7 @@ class Location:
         return len(targets)
 
     def _remove_revocable(self, targets: set[Target]) -> None:
-        doomed = [key for key in self.assignments if (key[2], key[3]) in targets and self.assets[key[:2]].revocable]
+        doomed = [key for target in targets for key in self._target_index.get(target, ()) if self.assets[key[:2]].revocable]
         for key in doomed:
             self.remove_assignment(key)
 
@@ -521,7 +601,7 @@ class Location:
 
     def remove_oldest_assignments(self, count: int) -> None:
         """Remove the ``count`` oldest assignments: everything after them moves up a page."""
-        for key in list(self.assignments)[:count]:
+        for key in self._all_index.slice(0, count):
             self.remove_assignment(key)
         self._commit()
 
@@ -544,8 +624,9 @@ class Location:
         Meant for a location without pending writes to those assets."""
         doomed = list(self.assets)[-count:] if count else []
         for key in doomed:
-            for assignment in [pair for pair in self.assignments if pair[:2] == key]:
+            for assignment in list(self._asset_index.get(key, ())):
                 self.remove_assignment(assignment)
+            self._asset_index.pop(key, None)
             del self.assets[key]
         self._changed = True
         self._finish_mutation(keep_version)
