@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, Assignment
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import read_page, walk, walk_at_version
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import read_by_ids, read_page, walk, walk_at_version
 
 if HAS_PYDANTIC:
     from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import AssetsPage, AssignmentsPage
@@ -30,18 +30,9 @@ def find_assets(client: Any, adam_ids: Optional[Sequence[str]] = None, pricing_p
     wanted = set(adam_ids) if adam_ids else None
     if not adam_ids:
         assets = walk(client, "/assets", [filters], AssetsPage)
-    elif not plan.worth_probing_walk(len(adam_ids)):
-        assets = walk(client, "/assets", [dict(filters, adamId=adam_id) for adam_id in adam_ids], AssetsPage)
     else:
-        first = read_page(client, "/assets", filters, AssetsPage)
-        # With a pricing filter an adam id has one record, so one seen on page 0 is settled.
-        settled = {asset.adam_id for asset in first.items if asset.adam_id in wanted} if pricing_param else set()
-        unsettled = [adam_id for adam_id in adam_ids if adam_id not in settled]
-        if plan.prefer_full_walk(first.total_pages - 1, len(unsettled)):
-            assets = walk(client, "/assets", [filters], AssetsPage, first=first)
-        else:
-            assets = [asset for asset in first.items if asset.adam_id in settled]
-            assets += walk(client, "/assets", [dict(filters, adamId=adam_id) for adam_id in unsettled], AssetsPage)
+        # Only with a pricing filter does an adam id have one record, so one seen on page 0 is settled.
+        assets = read_by_ids(client, "/assets", filters, AssetsPage, "adamId", adam_ids, lambda asset: asset.adam_id, first_settles=bool(pricing_param))
     selected = [
         asset for asset in assets
         if plan.matches(asset.adam_id, wanted)
