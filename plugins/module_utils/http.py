@@ -26,7 +26,6 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 
-
 class _ImportedOnUse:
     """A module imported at its first attribute access.
 

@@ -225,7 +225,8 @@ class Summary:
                "`ansible-playbook` run against the simulator; requests come from the simulator's request log, the task time",
                "from a callback plugin, the peak memory (ru_maxrss) from an interpreter wrapper around each module process.", ""]
         out += self.environment()
-        out += ["", "## Results against the targets", ""] + self.floor_text() + ["",
+        out += ["", "## Results against the targets", ""] + self.floor_text()
+        out += ["",
                 "Targets: requests <= {0} x the lower bound; module task time <= {1} x (the time bound + the module floor), "
                 "the role's <= {2} x (the time bound + an empty play of its shape over the same hosts); no 429. The time bound is "
                 "requests / 15 per s, or the latency of the requests that must follow one another when that is longer, plus the "
@@ -302,9 +303,10 @@ class Summary:
         out += ["", "![requests and time against devices](benchmarks.png)", ""]
         out += self.notes()
         out += ["", "## Reproduce", "",
-                "```", "make bench                      # all scenarios, writes docs/benchmarks.md and docs/benchmarks.png",
+                "```", "make bench                      # all scenarios and the simulator alone; writes docs/benchmarks.md, .png, _scale.png",
                 "make bench BENCH_ARGS=--quick   # small sizes, prints the table only",
-                "make bench BENCH_ARGS='--only cold_assign --only naive'   # some scenarios, table only", "```", "",
+                "make bench BENCH_ARGS='--only cold_assign --only naive'   # some scenarios, table only",
+                "make bench BENCH_ARGS='--quick --only sweep --simulator --out /tmp/b'   # the scale sweep at small sizes", "```", "",
                 "Scenarios, seed and bounds: `tests/benchmarks/scenarios.py`; playbooks: `tests/benchmarks/playbooks/`. Timings move "
                 "with the machine's load; request counts do not (429s can, see above).", ""]
         return "\n".join(out)
@@ -348,7 +350,9 @@ class Summary:
                "| scenario | pairs | requests (bound) | task s | bound + floor s | ratio | module s | peak MiB |", "|---|---|---|---|---|---|---|---|"]
         rows = [(pairs, scenario) for mode in ("pairs", "summary") for pairs, _result, scenario in sweep[mode]]
         rows.sort(key=lambda item: (item[0], item[1].variables["bench_report"]))
-        for pairs, scenario in rows + [(scenario.variables.get("bench_expect", 0), scenario) for scenario in extra]:
+        # the re-runs change nothing: their pairs are those held, which they read
+        held = [(scenario.variables.get("bench_expect") or self.sizes.scale_apps * scenario.devices, scenario) for scenario in extra]
+        for pairs, scenario in rows + held:
             result = self.results[scenario.name]
             out.append("| {0} | {1:,} | {2} ({3}) | {4} | {5:.1f} | {6} | {7:.1f} | {8:.0f} |".format(
                 scenario.title, pairs, result["total"], scenario.bound_requests, fmt(result["task_seconds"], 1),
@@ -409,6 +413,7 @@ class Summary:
         import matplotlib  # pylint: disable=import-outside-toplevel
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+        import matplotlib.ticker  # pylint: disable=import-outside-toplevel,unused-import
 
         floor = self.floor_seconds() or 0.0
         figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -424,6 +429,7 @@ class Summary:
                    label="API time bound + module floor")
         left.axhline(MEMORY_TARGET_MIB, color="grey", linestyle=":", label="{0:.0f} MiB".format(MEMORY_TARGET_MIB))
         for axes, label in ((left, "peak memory of the module process (MiB)"), (right, "module task time (s)")):
+            axes.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _position: "{0:,.0f}".format(value)))
             axes.set_xlabel("pairs in one task ({0} apps)".format(self.sizes.scale_apps))
             axes.set_ylabel(label)
             axes.set_ylim(bottom=0)
