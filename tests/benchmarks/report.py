@@ -53,9 +53,11 @@ class Summary:
     """The results of one run against the targets."""
 
     def __init__(self, sizes: scenarios.Sizes, chosen: List[scenarios.Scenario], results: Dict[str, Dict[str, Any]],
-                 elapsed: float, quick: bool = False, simulator: Optional[Dict[str, Any]] = None):
+                 elapsed: float, quick: bool = False, simulator: Optional[Dict[str, Any]] = None,
+                 result_cost: Optional[Dict[str, Any]] = None):
         self.sizes = sizes
         self.simulator = simulator
+        self.result_cost = result_cost
         self.scenarios = [scenario for scenario in chosen if scenario.name in results]
         self.results = results
         self.elapsed = elapsed
@@ -365,6 +367,16 @@ class Summary:
                     "pair: what remains of the pairs mode is the result itself (one record per pair built, walked for no_log values "
                     "by AnsibleModule.exit_json, serialised to JSON, decoded and registered by the controller).".format(
                         pairs, fmt(summary["task_seconds"], 1), summary["peak_mib"], fmt(by_pair["task_seconds"], 1), by_pair["peak_mib"])]
+        cost = self.result_cost
+        if cost:
+            by_pair, summary = cost["modes"]["pairs"], cost["modes"]["summary"]
+            out += ["", "*What the result costs* (`tests/benchmarks/result_cost.py`, in-process, {0:,} pairs): pair by pair, building "
+                    "the result takes {1:.2f} s, ansible-core's walk of it for no_log values (AnsibleModule.exit_json) {2:.2f} s and "
+                    "the JSON encoding {3:.2f} s for {4:.1f} MB, before the controller decodes and registers it; with "
+                    "`report: summary` the three take {5:.2f} s and the JSON is {6:.3f} MB. That walk, which the collection does not "
+                    "control, is most of what remains above bound + floor in the pairs rows; use `report: summary` at this "
+                    "scale.".format(cost["pairs"], by_pair["build_s"], by_pair["no_log_walk_s"], by_pair["json_s"], by_pair["json_mb"],
+                                    summary["build_s"] + summary["no_log_walk_s"] + summary["json_s"], summary["json_mb"])]
         if largest:
             out += ["", "![memory and time against pairs](benchmarks_scale.png)"]
         return out

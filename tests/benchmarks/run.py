@@ -37,7 +37,7 @@ COLLECTIONS_ROOT = make_collections_root()
 if str(COLLECTIONS_ROOT) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_ROOT))
 
-from tests.benchmarks import report, scenarios, simulator_bench  # noqa: E402
+from tests.benchmarks import report, result_cost, scenarios, simulator_bench  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 # scenario -> the scenarios that must run before it (the same location's earlier runs)
@@ -238,7 +238,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--out", help="write benchmarks.md and benchmarks.png to this folder, also with --quick or --only "
                                       "(a full run writes them to docs/ and renews the README headline)")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
-    parser.add_argument("--simulator", action="store_true", help="also run the simulator-alone benchmark (a full run always does)")
+    parser.add_argument("--simulator", action="store_true",
+                        help="also run the simulator-alone benchmark and the result-cost measurement (a full run always does)")
     parser.add_argument("--tasks", action="store_true", help="print the time of every task of each scenario")
     return parser.parse_args(argv)
 
@@ -291,8 +292,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("==> bench: the simulator alone (tests/benchmarks/simulator_bench.py)", flush=True)
         simulator = simulator_bench.run(SIMULATOR_APPS, SIMULATOR_DEVICES // (10 if args.quick else 1), SIMULATOR_REQUESTS, REPO_ROOT)
         print(simulator_bench.format_result(simulator), flush=True)
+    cost = None
+    if full_run or args.simulator:  # what the result itself costs, pairs against summary (in-process, 100,000 pairs in a full run)
+        cost = result_cost.measure(sizes.scale_apps, max(1, sizes.sweep_pairs[min(1, len(sizes.sweep_pairs) - 1)] // sizes.scale_apps))
+        print(result_cost.format_result(cost), flush=True)
     elapsed = time.monotonic() - started
-    summary = report.Summary(sizes, chosen, results, elapsed, quick=args.quick, simulator=simulator)
+    summary = report.Summary(sizes, chosen, results, elapsed, quick=args.quick, simulator=simulator, result_cost=cost)
     print()
     print(summary.console_table())
     if full_run or args.out:
