@@ -290,7 +290,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     simulator = None
     if full_run or args.simulator:  # the simulator alone, after the scenarios (its own process, quiet machine)
         print("==> bench: the simulator alone (tests/benchmarks/simulator_bench.py)", flush=True)
-        simulator = simulator_bench.run(SIMULATOR_APPS, SIMULATOR_DEVICES // (10 if args.quick else 1), SIMULATOR_REQUESTS, REPO_ROOT)
+        devices = SIMULATOR_DEVICES // (10 if args.quick else 1)
+        simulator = dict(simulator_bench.run(SIMULATOR_APPS, devices, SIMULATOR_REQUESTS, REPO_ROOT), apps=SIMULATOR_APPS, devices=devices)
         print(simulator_bench.format_result(simulator), flush=True)
     cost = None
     if full_run or args.simulator:  # what the result itself costs, pairs against summary (in-process, 100,000 pairs in a full run)
