@@ -322,8 +322,8 @@ class Summary:
         if floor is not None:
             samples = self.results["module_floor"].get("floor_samples") or []
             out.append("*The module floor.* A module task of the same shape as every module scenario (one task on localhost, the "
-                       "same interpreter wrapper) that sends no request: `vpp_assignment_info` with an empty `adam_ids`, run {0} times "
-                       "in one playbook (`playbooks/floor.yml`); the floor is the median, **{1:.2f} s** ({2}). It is ansible-core's "
+                       "same interpreter wrapper) that sends no request: `vpp_assignment_info` with an empty `adam_ids` as the first task of a playbook "
+                       "(`playbooks/floor.yml`), run {0} times; the floor is the median, **{1:.2f} s** ({2}). It is ansible-core's "
                        "cost of a task (a worker fork, building and shipping the AnsiballZ payload, a new Python, argument checks, "
                        "the result's trip back) plus the module's imports. The column *ratio to bound + floor* is task time / (API "
                        "time bound + floor), target <= {3}.".format(

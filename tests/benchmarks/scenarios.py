@@ -21,7 +21,7 @@ EVENT_SECONDS = 3.0
 RATE = 15  # maxRequestPerSecond, enforced by the simulator with 429
 APPLE_STATUS_INTERVAL = 30  # Apple: at least 30 s between status queries of a PENDING event; the simulator records breaks
 LIMITS = {"max_assets": 25, "max_serial_numbers": 1000, "max_revoke_serial_numbers": 100}
-FLOOR_RUNS = 5  # the no-request module tasks of playbooks/floor.yml; their median is the floor
+FLOOR_RUNS = 5  # runs of playbooks/floor.yml (one no-request module task each); the median is the floor
 ENDPOINTS = ("config", "assets", "assignments", "writes", "status")
 
 
