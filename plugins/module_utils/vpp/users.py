@@ -6,15 +6,15 @@ vpp_assignment. The vpp_user write run is in user_writes.py; the planning in use
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError, ReportedError
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, Assignment
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import read_by_ids, walk
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.records import Assignment
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.user_plan import ACTIVE_STATUSES, RETIRED, User, invite_url, merge_records
 
-if HAS_PYDANTIC:
+if TYPE_CHECKING:  # the models import pydantic: loaded by the functions that read an answer
     from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import UsersPage
 
 STATUSES = ["Registered", "Associated", "Retired"]
@@ -81,6 +81,7 @@ def find_users(client: Any, client_user_ids: Optional[Sequence[str]] = None, act
     """client user id -> Apple's record (UserRecord), read the cheapest way (paging.read_by_ids)."""
     if client_user_ids is not None and not client_user_ids:
         return {}  # an empty list given matches nothing, at no cost
+    from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import UsersPage  # pylint: disable=import-outside-toplevel
     filters = plan.server_filters(activeOnly=True if active_only else None, retiredOnly=True if retired_only else None)
     if not client_user_ids:
         records = walk(client, "/users", [filters], UsersPage)
