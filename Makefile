@@ -173,12 +173,12 @@ demo: venv
 	$(IN_VENV) $(VENV_BIN)/python tests/utils/demo.py
 
 # Benchmarks against the simulator with Apple-like settings; prints the table with pass/fail
-# against the targets and writes docs/benchmarks.md and docs/benchmarks.png (tests/benchmarks/run.py).
+# against the targets and writes docs/benchmarks.md, docs/benchmarks.png and docs/benchmarks_scale.png
+# (tests/benchmarks/run.py). A full run also runs the simulator alone (tests/benchmarks/simulator_bench.py).
 BENCH_ARGS ?=
 bench: venv
 	@echo "==> bench: scenarios against the simulator (requests, time, 429s, peak memory vs bounds)"
 	$(IN_VENV) $(VENV_BIN)/python -m tests.benchmarks.run $(BENCH_ARGS)
-	$(IN_VENV) $(VENV_BIN)/python -m tests.benchmarks.simulator_bench
 
 # The device_onboarding role's molecule scenario against the simulator (tests/utils/molecule.py).
 molecule: venv

@@ -14,24 +14,42 @@ from __future__ import annotations
 import datetime
 import decimal
 import email.utils
+import importlib
+import importlib.util
 import json as json_module
 import random
 import ssl
 import threading
 import time
-import traceback
 import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional
 from urllib.parse import urlsplit, urlunsplit
 
+
+class _ImportedOnUse:
+    """A module imported at its first attribute access.
+
+    httpx takes about 60 ms to import (more where its command line's extras are installed); a module
+    that fails on its input or sends no request never needs it, so it is found here and imported only
+    when the first client is built.
+    """
+
+    def __init__(self, name: str):
+        self._name = name
+        self._module: Any = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attribute)
+
+
 try:
-    import httpx
-except ImportError:
+    HAS_HTTPX = importlib.util.find_spec("httpx") is not None
+except (ImportError, ValueError):
     HAS_HTTPX = False
-    HTTPX_IMPORT_ERROR: Optional[str] = traceback.format_exc()
-else:
-    HAS_HTTPX = True
-    HTTPX_IMPORT_ERROR = None
+HTTPX_IMPORT_ERROR: Optional[str] = None if HAS_HTTPX else "No module named 'httpx'"
+httpx: Any = _ImportedOnUse("httpx")
 
 COLLECTION_VERSION = "0.1.0"
 USER_AGENT = "assetops.licensing/{0} (+https://github.com/assetops/licensing)".format(COLLECTION_VERSION)
@@ -366,7 +384,8 @@ class Transport:
         self._hinted: set = set()  # the hints already given
         all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         all_headers.update(headers or {})
-        self._client = httpx.Client(
+        # the httpx client is built at the first request: a task that sends none never imports httpx
+        self._client_options = dict(
             timeout=timeout,
             verify=build_verify(validate_certs, ca_path),
             headers=all_headers,
@@ -374,9 +393,17 @@ class Transport:
             transport=httpx_transport,
             follow_redirects=False,
         )
+        self._httpx_client: Any = None
+
+    @property
+    def _client(self) -> Any:
+        if self._httpx_client is None:
+            self._httpx_client = httpx.Client(**self._client_options)
+        return self._httpx_client
 
     def close(self) -> None:
-        self._client.close()
+        if self._httpx_client is not None:
+            self._httpx_client.close()
 
     def __enter__(self) -> "Transport":
         return self

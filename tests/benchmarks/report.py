@@ -11,7 +11,10 @@ from tests.benchmarks import scenarios
 
 REQUESTS_TARGET = 1.05
 TIME_TARGET = 1.25
+FLOOR_TARGET = 1.15  # a module task against (its time bound + the no-request module floor)
+ROLE_TARGET = 1.25  # the role against (an empty play of its shape over the same hosts + its time bound)
 MEMORY_TARGET_MIB = 200.0
+MEMORY_TARGET_ASSIGNMENTS = 100000  # vpp_assignment_info: the size at which the memory target applies
 
 
 def ratio(value: Optional[float], bound: float) -> Optional[float]:
@@ -50,8 +53,11 @@ class Summary:
     """The results of one run against the targets."""
 
     def __init__(self, sizes: scenarios.Sizes, chosen: List[scenarios.Scenario], results: Dict[str, Dict[str, Any]],
-                 elapsed: float, quick: bool = False):
+                 elapsed: float, quick: bool = False, simulator: Optional[Dict[str, Any]] = None,
+                 result_cost: Optional[Dict[str, Any]] = None):
         self.sizes = sizes
+        self.simulator = simulator
+        self.result_cost = result_cost
         self.scenarios = [scenario for scenario in chosen if scenario.name in results]
         self.results = results
         self.elapsed = elapsed
@@ -67,25 +73,57 @@ class Summary:
                 continue
             result = self.results[scenario.name]
             requests_ratio = ratio(result["total"], scenario.bound_requests)
-            time_ratio = ratio(result["task_seconds"], scenario.time_bound) if scenario.kind != "floor" else None
-            floor = self.floor_seconds()
+            reference = scenario.kind in ("floor", "empty_play")
+            time_ratio = ratio(result["task_seconds"], scenario.time_bound) if not reference else None
+            floor, target = self.floor_of(scenario)
             beyond_floor = None
             if time_ratio is not None and floor is not None and result["task_seconds"] is not None:
-                # the task against what no run can beat: the API's time bound plus a module task that sends nothing
+                # the task against what no run can beat: the API's time bound plus a task of the same shape that sends nothing
                 beyond_floor = ratio(result["task_seconds"], scenario.time_bound + floor)
+            if reference:
+                time_pass = None
+            elif beyond_floor is not None:
+                time_pass = result["ok"] and beyond_floor <= target
+            else:  # no floor measured in this run: the plain ratio
+                time_pass = result["ok"] and time_ratio is not None and time_ratio <= TIME_TARGET
             rows.append({
                 "scenario": scenario, "result": result, "requests_ratio": requests_ratio, "time_ratio": time_ratio,
-                "beyond_floor": beyond_floor,
+                "beyond_floor": beyond_floor, "floor_target": target,
                 "requests_pass": result["ok"] and requests_ratio is not None and requests_ratio <= REQUESTS_TARGET,
-                "time_pass": None if scenario.kind == "floor" else (result["ok"] and time_ratio is not None and time_ratio <= TIME_TARGET),
+                "time_pass": time_pass,
                 "throttle_pass": result["ok"] and result["too_many"] == 0,
             })
         return rows
 
     def floor_seconds(self) -> Optional[float]:
-        """Task time of a module task that sends no request: ansible's and the module's fixed cost."""
+        """Median task time of a module task that sends no request: ansible's and the module's fixed cost."""
         result = self.results.get("module_floor")
         return result["task_seconds"] if result and result["ok"] else None
+
+    def empty_play_seconds(self) -> Optional[float]:
+        """The empty play of the role's shape over the same hosts: ansible-core's own cost of visiting them."""
+        result = self.results.get("onboarding_empty_play")
+        return result["task_seconds"] if result and result["ok"] else None
+
+    def floor_of(self, scenario: scenarios.Scenario) -> Tuple[Optional[float], float]:
+        """(the floor this scenario is read against, its target): the role against the empty play, modules against the module floor."""
+        if scenario.module == "role":
+            return self.empty_play_seconds(), ROLE_TARGET
+        if scenario.module.startswith("vpp_"):
+            return self.floor_seconds(), FLOOR_TARGET
+        return None, FLOOR_TARGET
+
+    def sweep(self) -> Dict[str, List[Tuple[int, Dict[str, Any], scenarios.Scenario]]]:
+        """mode -> [(pairs, result, scenario)] of the cold assign at every pair count, the scale_* runs as the largest point."""
+        points: Dict[str, List[Tuple[int, Dict[str, Any], scenarios.Scenario]]] = {"pairs": [], "summary": []}
+        for scenario in self.scenarios:
+            if scenario.kind == "sweep" or scenario.name in ("scale_pairs", "scale_summary"):
+                if self.results[scenario.name]["ok"]:
+                    mode = scenario.variables["bench_report"]
+                    points[mode].append((scenario.variables["bench_expect"], self.results[scenario.name], scenario))
+        for values in points.values():
+            values.sort(key=lambda item: item[0])
+        return points
 
     def memory(self) -> Optional[Dict[str, Any]]:
         """Peak memory of vpp_assignment_info at each size, and whether it grows sub-linearly."""
@@ -96,7 +134,8 @@ class Summary:
         points.sort()
         sublinear = all(high_mib / low_mib < high / float(low) for (low, low_mib), (high, high_mib) in zip(points, points[1:]))
         slope = linear_fit([(size / 1000.0, mib) for size, mib in points])[0] if len(points) > 1 else None
-        largest = points[-1]
+        # the 200 MiB target is set at 100,000 assignments; larger reads are reported against it, not held to it
+        largest = max((point for point in points if point[0] <= MEMORY_TARGET_ASSIGNMENTS), default=points[0])
         return {"points": points, "sublinear": sublinear if len(points) > 1 else None, "largest": largest,
                 "under": largest[1] < MEMORY_TARGET_MIB, "mib_per_1000": slope}
 
@@ -188,10 +227,14 @@ class Summary:
                "`ansible-playbook` run against the simulator; requests come from the simulator's request log, the task time",
                "from a callback plugin, the peak memory (ru_maxrss) from an interpreter wrapper around each module process.", ""]
         out += self.environment()
-        out += ["", "## Results against the targets", "",
-                "Targets: requests <= {0} x the lower bound; module task time <= {1} x the time bound (requests / 15 per s,"
-                " or the latency of the requests that must follow one another when that is longer, plus the event time);"
-                " no 429. `config/assets/assignments/writes/status` are requests per endpoint, ours / bound.".format(REQUESTS_TARGET, TIME_TARGET), "",
+        out += ["", "## Results against the targets", ""] + self.floor_text()
+        out += ["",
+                "Targets: requests <= {0} x the lower bound; module task time <= {1} x (the time bound + the module floor), "
+                "the role's <= {2} x (the time bound + an empty play of its shape over the same hosts); no 429. The time bound is "
+                "requests / 15 per s, or the latency of the requests that must follow one another when that is longer, plus the "
+                "event time; the plain ratio task / time bound is shown too (the target before the floor was measured was {3})."
+                " `config/assets/assignments/writes/status` are requests per endpoint, ours / bound.".format(
+                    REQUESTS_TARGET, FLOOR_TARGET, ROLE_TARGET, TIME_TARGET), "",
                 "Lower bounds, per endpoint: `config` 1 (each scenario starts with a cold limits cache); `assets` the pages the "
                 "asked assets fill (1 for a write: the license and revocable checks need it); `assignments` the cheapest exact read "
                 "of who holds what: the smaller of the full walk (ceil(assignments / 1000)), one query per asset (sum of "
@@ -219,6 +262,8 @@ class Summary:
             out += ["", "Under {0:.0f} MiB at {1:,}: {2}. Growth sub-linear (each doubling less than doubles the peak): {3}; "
                     "about {4:.1f} MiB more per 1,000 assignments returned.".format(
                         MEMORY_TARGET_MIB, memory["largest"][0], mark(memory["under"]), mark(memory["sublinear"]), memory["mib_per_1000"] or 0.0)]
+        out += self.scale_text()
+        out += self.simulator_text()
         naive = self.naive()
         if naive:
             out += ["", "## Against the naive playbook", "",
@@ -260,12 +305,163 @@ class Summary:
         out += ["", "![requests and time against devices](benchmarks.png)", ""]
         out += self.notes()
         out += ["", "## Reproduce", "",
-                "```", "make bench                      # all scenarios, writes docs/benchmarks.md and docs/benchmarks.png",
+                "```", "make bench                      # all scenarios and the simulator alone; writes docs/benchmarks.md, .png, _scale.png",
                 "make bench BENCH_ARGS=--quick   # small sizes, prints the table only",
-                "make bench BENCH_ARGS='--only cold_assign --only naive'   # some scenarios, table only", "```", "",
+                "make bench BENCH_ARGS='--only cold_assign --only naive'   # some scenarios, table only",
+                "make bench BENCH_ARGS='--quick --only sweep --simulator --out /tmp/b'   # the scale sweep at small sizes", "```", "",
                 "Scenarios, seed and bounds: `tests/benchmarks/scenarios.py`; playbooks: `tests/benchmarks/playbooks/`. Timings move "
                 "with the machine's load; request counts do not (429s can, see above).", ""]
         return "\n".join(out)
+
+    def floor_text(self) -> List[str]:
+        """What the floor is, how it was measured, and what is in it."""
+        floor, empty = self.floor_seconds(), self.empty_play_seconds()
+        if floor is None and empty is None:
+            return []
+        out = []
+        if floor is not None:
+            samples = self.results["module_floor"].get("floor_samples") or []
+            out.append("*The module floor.* A module task of the same shape as every module scenario (one task on localhost, the "
+                       "same interpreter wrapper) that sends no request: `vpp_assignment_info` with an empty `adam_ids` as the first task of a playbook "
+                       "(`playbooks/floor.yml`), run {0} times; the floor is the median, **{1:.2f} s** ({2}). It is ansible-core's "
+                       "cost of a task (a worker fork, building and shipping the AnsiballZ payload, a new Python, argument checks, "
+                       "the result's trip back) plus the module's imports. The column *ratio to bound + floor* is task time / (API "
+                       "time bound + floor), target <= {3}.".format(
+                           len(samples) or scenarios.FLOOR_RUNS, floor, ", ".join("{0:.2f}".format(value) for value in samples) or "-",
+                           FLOOR_TARGET))
+        if empty is not None:
+            out += [""] if out else []
+            out.append("*The role's floor.* `playbooks/onboard_empty.yml` is the role's play without its work over the same {0:,} "
+                       "hosts: one per-host task and one run-once task that do nothing. It takes **{1:.1f} s**; the role is read "
+                       "against that plus its API time bound, target <= {2}.".format(self.sizes.onboarding_hosts, empty, ROLE_TARGET))
+            role = self.results.get("onboarding")
+            if role and role["ok"] and role.get("tasks"):
+                out[-1] += (" Above it, in this run: ansible-core's validation of the role's argument spec on every host ({0:.1f} s), "
+                            "and the one API call ({1:.1f} s against a bound of {2:.1f} s), an async job that Ansible looks at "
+                            "every device_onboarding_progress_interval (10 s), so its end is seen up to 10 s late.").format(
+                                task_time(role, "Validating arguments"), task_time(role, "Assign (or take"),
+                                next((scenario.time_bound for scenario in self.scenarios if scenario.name == "onboarding"), 0.0))
+        return out
+
+    def scale_text(self) -> List[str]:
+        """The scale table: the cold assign at every pair count, pairs against summary, and the large reads."""
+        sweep = self.sweep()
+        names = ("assignment_info_500000", "scale_fill", "scale_cached", "wide_summary")
+        extra = [scenario for scenario in self.scenarios if scenario.name in names or (
+            scenario.name.startswith("assignment_info_") and scenario.name.rsplit("_", 1)[1].isdigit()
+            and int(scenario.name.rsplit("_", 1)[1]) > MEMORY_TARGET_ASSIGNMENTS)]
+        if not sweep["pairs"] and not sweep["summary"] and not extra:
+            return []
+        floor = self.floor_seconds() or 0.0
+        out = ["", "## Scale: up to half a million pairs in one task", "",
+               "The cold assign of {0} apps to more and more devices in one `vpp_assignment` task, with `report: pairs` (one "
+               "record per pair) and `report: summary` (counts per asset), each on a fresh location; then the large reads and "
+               "re-runs. *bound + floor* is the API time bound plus the module floor ({1:.2f} s).".format(self.sizes.scale_apps, floor), "",
+               "| scenario | pairs | requests (bound) | task s | bound + floor s | ratio | module s | peak MiB |", "|---|---|---|---|---|---|---|---|"]
+        rows = [(pairs, scenario) for mode in ("pairs", "summary") for pairs, _result, scenario in sweep[mode]]
+        rows.sort(key=lambda item: (item[0], item[1].variables["bench_report"]))
+        # the re-runs change nothing: their pairs are those held, which they read
+        held = [(scenario.variables.get("bench_expect") or self.sizes.scale_apps * scenario.devices, scenario) for scenario in extra]
+        for pairs, scenario in rows + held:
+            result = self.results[scenario.name]
+            out.append("| {0} | {1:,} | {2} ({3}) | {4} | {5:.1f} | {6} | {7:.1f} | {8:.0f} |".format(
+                scenario.title, pairs, result["total"], scenario.bound_requests, fmt(result["task_seconds"], 1),
+                scenario.time_bound + floor, fmt(ratio(result["task_seconds"], scenario.time_bound + floor), 2),
+                result["module_seconds"], result["peak_mib"]))
+        largest = {mode: values[-1] for mode, values in sweep.items() if values}
+        if "pairs" in largest and "summary" in largest and largest["pairs"][0] == largest["summary"][0]:
+            (pairs, by_pair, _scenario), (_pairs, summary, _other) = largest["pairs"], largest["summary"]
+            out += ["", "At {0:,} pairs, `report: summary` takes {1} s at a peak of {2:.0f} MiB against {3} s and {4:.0f} MiB pair by "
+                    "pair: what remains of the pairs mode is the result itself (one record per pair built, walked for no_log values "
+                    "by AnsibleModule.exit_json, serialised to JSON, decoded and registered by the controller).".format(
+                        pairs, fmt(summary["task_seconds"], 1), summary["peak_mib"], fmt(by_pair["task_seconds"], 1), by_pair["peak_mib"])]
+        cost = self.result_cost
+        if cost:
+            by_pair, summary = cost["modes"]["pairs"], cost["modes"]["summary"]
+            out += ["", "*What the result costs* (`tests/benchmarks/result_cost.py`, in-process, {0:,} pairs): pair by pair, building "
+                    "the result takes {1:.2f} s, ansible-core's walk of it for no_log values (AnsibleModule.exit_json) {2:.2f} s and "
+                    "the JSON encoding {3:.2f} s for {4:.1f} MB, before the controller decodes and registers it; with "
+                    "`report: summary` the three take {5:.2f} s and the JSON is {6:.3f} MB. That walk, which the collection does not "
+                    "control, is most of what remains above bound + floor in the pairs rows; use `report: summary` at this "
+                    "scale.".format(cost["pairs"], by_pair["build_s"], by_pair["no_log_walk_s"], by_pair["json_s"], by_pair["json_mb"],
+                                    summary["build_s"] + summary["no_log_walk_s"] + summary["json_s"], summary["json_mb"])]
+        if largest:
+            out += ["", "![memory and time against pairs](benchmarks_scale.png)"]
+        return out
+
+    def simulator_text(self) -> List[str]:
+        """The simulator-alone paragraph, with the numbers of this run's simulator_bench."""
+        result = self.simulator
+        if not result:
+            return []
+        latency = result["latency_ms"]
+        return ["", "## The simulator alone", "",
+                "*The simulator alone.* `python -m tests.benchmarks.simulator_bench` (also run by `make bench`) seeds {0:,} assignments "
+                "({10} apps × {11:,} devices) and sends {1:,} requests from {2} concurrent clients to a real uvicorn simulator at no "
+                "latency: a full walk of GET /assignments in pages of 1,000, pages filtered by serial number and by adamId, /assets, "
+                "and writes that change the data during the walk. Measured: {1:,} requests in {3:.2f} s ({4:.0f} requests/s), latency "
+                "p50 {5:.0f} ms and p99 {6:.0f} ms, {7:.1f} ms of server CPU per request, {8:.1f} s to start, {9:.0f} MiB peak memory. "
+                "Before the indexes every page filtered the whole list (176 ms of server CPU per request, about 6 requests/s).".format(
+                    result["assignments"], result["requests"], result["concurrency"], result["elapsed_s"], result["requests_per_s"],
+                    latency["p50"], latency["p99"], result["server_cpu_ms_per_request"], result["startup_s"], result["peak_rss_mib"],
+                    result.get("apps", 25), result.get("devices", result["assignments"] // 25))]
+
+    def scale_headline(self) -> Optional[str]:
+        """One or two sentences on the largest cold assign, pairs against summary, for the README."""
+        largest = {mode: values[-1] for mode, values in self.sweep().items() if values}
+        if "summary" not in largest:
+            return None
+        pairs, summary, scenario = largest["summary"]
+        floor = self.floor_seconds()
+        text = ("Scale ({0}): {1:,} pairs ({2} apps × {3:,} devices) in one `vpp_assignment` task with `report: summary` took "
+                "{4} s for {5} requests (the bound) at a peak of {6:.0f} MiB").format(
+                    self.when[:10], pairs, self.sizes.scale_apps, scenario.devices, fmt(summary["task_seconds"], 1), summary["total"],
+                    summary["peak_mib"])
+        if floor is not None:
+            text += ", {0:.2f} x (its API time bound + the no-request module floor)".format(summary["task_seconds"] / (scenario.time_bound + floor))
+        text += "."
+        if "pairs" in largest and largest["pairs"][0] == pairs:
+            by_pair = largest["pairs"][1]
+            text += " Pair by pair (`report: pairs`) the same task took {0} s at {1:.0f} MiB.".format(
+                fmt(by_pair["task_seconds"], 1), by_pair["peak_mib"])
+        return text
+
+    def scale_plot(self, path: Path) -> bool:
+        """Peak memory and task time against pairs, report pairs against summary; False when the run has no sweep."""
+        sweep = self.sweep()
+        if not sweep["pairs"] and not sweep["summary"]:
+            return False
+        import matplotlib  # pylint: disable=import-outside-toplevel
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+        import matplotlib.ticker  # pylint: disable=import-outside-toplevel,unused-import
+
+        floor = self.floor_seconds() or 0.0
+        figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+        for mode, style in (("pairs", "o-"), ("summary", "s-")):
+            points = sweep[mode]
+            if not points:
+                continue
+            counts = [pairs for pairs, _result, _scenario in points]
+            left.plot(counts, [result["peak_mib"] for _pairs, result, _scenario in points], style, label="report: {0}".format(mode))
+            right.plot(counts, [result["task_seconds"] for _pairs, result, _scenario in points], style, label="report: {0}".format(mode))
+        bounds = sorted({(pairs, scenario.time_bound) for values in sweep.values() for pairs, _result, scenario in values})
+        right.plot([pairs for pairs, _bound in bounds], [bound + floor for _pairs, bound in bounds], "k--",
+                   label="API time bound + module floor")
+        left.axhline(MEMORY_TARGET_MIB, color="grey", linestyle=":", label="{0:.0f} MiB".format(MEMORY_TARGET_MIB))
+        for axes, label in ((left, "peak memory of the module process (MiB)"), (right, "module task time (s)")):
+            axes.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _position: "{0:,.0f}".format(value)))
+            axes.set_xlabel("pairs in one task ({0} apps)".format(self.sizes.scale_apps))
+            axes.set_ylabel(label)
+            axes.set_ylim(bottom=0)
+            axes.grid(True, alpha=0.3)
+            axes.legend(fontsize=8)
+        left.set_title("Memory")
+        right.set_title("Wall time")
+        figure.tight_layout()
+        figure.savefig(str(path), dpi=100, metadata={"Software": None})
+        plt.close(figure)
+        return True
 
     def headline(self) -> Optional[str]:
         """One sentence with the ratio against the naive playbook, for the README."""
@@ -284,10 +480,10 @@ class Summary:
         out = ["## Where the targets are missed, and why", ""]
         floor = self.floor_seconds()
         if floor is not None:
-            out.append("- **Time: every module task has a fixed cost.** A task that sends no request at all takes {0:.1f} s here "
-                       "(ansible forks a worker, ships the module, starts Python, imports httpx and pydantic, checks the token). The time "
-                       "bounds of most scenarios are 0.3-6 s, so that floor alone is 20-300 % of them; the column *ratio to bound + floor* "
-                       "is the task time divided by (the time bound + that floor).".format(floor))
+            out.append("- **Time: every module task has a fixed cost.** A task that sends no request takes {0:.2f} s here (the "
+                       "floor above). The time bounds of most scenarios are 0.3-6 s, so that floor alone is 20-300 % of them; read "
+                       "the times against bound + floor. What the collection controls of it is the module's imports: a module "
+                       "that fails on its input or sends no request imports neither httpx nor the response models.".format(floor))
         big = [(scenario, self.results[scenario.name]) for scenario in self.scenarios
                if scenario.kind == "main" and scenario.name in ("cold_assign", "assignment_info_{0}".format(max(self.sizes.assignment_sizes)))
                and self.results[scenario.name]["ok"]]
@@ -335,15 +531,18 @@ class Summary:
                            memory["mib_per_1000"] or 0.0))
         return out
 
-    def plot(self, path: Path) -> None:
+    def plot(self, path: Path) -> bool:
+        """Requests and time against devices, ours against the naive playbook; False when the run has no series."""
+        naive = self.naive()
+        ours = sorted(((scenario.devices, self.results[scenario.name], scenario) for scenario in self.scenarios
+                       if scenario.kind == "series" and self.results[scenario.name]["ok"]), key=lambda item: item[0])
+        if not ours:
+            return False
         import matplotlib  # pylint: disable=import-outside-toplevel
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
 
-        naive = self.naive()
         figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-        ours = sorted((scenario.devices, self.results[scenario.name], scenario) for scenario in self.scenarios
-                      if scenario.kind == "series" and self.results[scenario.name]["ok"])
         sizes = [devices for devices, _result, _scenario in ours]
         left.plot(sizes, [result["total"] for _devices, result, _scenario in ours], "o-", label="ours (vpp_assignment)")
         left.plot(sizes, [scenario.bound_requests for _devices, _result, scenario in ours], "k--", label="lower bound")
@@ -368,6 +567,7 @@ class Summary:
         figure.tight_layout()
         figure.savefig(str(path), dpi=100, metadata={"Software": None})
         plt.close(figure)
+        return True
 
 
 def fmt(value: Optional[float], digits: int) -> str:

@@ -8,7 +8,8 @@ the simulator's request log the requests per endpoint and the 429s, from a small
 time of the module task, and from an interpreter wrapper the peak memory (ru_maxrss) of each module
 process. Prints a table with PASS/FAIL against the targets and writes docs/benchmarks.md and
 docs/benchmarks.png. The exit status is 1 only when a scenario could not run (a failed playbook);
-a missed target is reported as FAIL in the table, not by the exit status.
+a missed target is reported as FAIL in the table, not by the exit status. A full run (or --simulator)
+also runs the simulator-alone benchmark (simulator_bench.py) and puts its numbers in the report.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,12 +37,14 @@ COLLECTIONS_ROOT = make_collections_root()
 if str(COLLECTIONS_ROOT) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_ROOT))
 
-from tests.benchmarks import report, scenarios  # noqa: E402
+from tests.benchmarks import report, result_cost, scenarios, simulator_bench  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 # scenario -> the scenarios that must run before it (the same location's earlier runs)
 REQUIRES = {"idempotent": ("cold_assign",), "scale_fill": ("scale_summary",), "scale_cached": ("scale_summary", "scale_fill")}
 PLAYBOOKS = HERE / "playbooks"
+# the simulator-alone benchmark's load (its defaults): 25 apps x 20,000 devices, 1,000 requests
+SIMULATOR_APPS, SIMULATOR_DEVICES, SIMULATOR_REQUESTS = 25, 20000, 1000
 BIN = Path(sys.executable).parent
 ENDPOINT_OF = {"/service/config": "config", "/assets": "assets", "/assignments": "assignments", "/status": "status",
                "/assets/associate": "writes", "/assets/disassociate": "writes", "/assets/revoke": "writes"}
@@ -129,11 +133,25 @@ class Bench:
         return path
 
     def run(self, scenario: scenarios.Scenario) -> Dict[str, Any]:
-        """Run one scenario's playbook and measure it."""
+        """Run one scenario's playbook and measure it; the floor's several times, keeping the median run."""
+        if scenario.kind != "floor":
+            return self.run_once(scenario)
+        runs = [self.run_once(scenario) for _run in range(scenarios.FLOOR_RUNS)]
+        measured = sorted((run for run in runs if run["ok"] and run["task_seconds"] is not None), key=lambda run: run["task_seconds"])
+        if not measured:
+            return runs[-1]
+        median = dict(measured[len(measured) // 2])
+        median["task_seconds"] = statistics.median(run["task_seconds"] for run in measured)
+        median["floor_samples"] = [run["task_seconds"] for run in runs if run["ok"] and run["task_seconds"] is not None]
+        median["peak_mib"] = max(run["peak_mib"] for run in measured)
+        return median
+
+    def run_once(self, scenario: scenarios.Scenario) -> Dict[str, Any]:
+        """Run one scenario's playbook once and measure it."""
         (self.workdir / "tmp").mkdir(exist_ok=True)
         timer_file = self.workdir / "timer-{0}.json".format(scenario.name)
         vars_file = self.workdir / "vars-{0}.json".format(scenario.name)
-        if scenario.name == "onboarding":
+        if scenario.name == "onboarding" or scenario.kind == "empty_play":
             inventory = self.onboarding_inventory(scenario)
             command = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / scenario.playbook)]
         elif scenario.kind == "per_host":
@@ -167,7 +185,7 @@ def measure(scenario: scenarios.Scenario, done: subprocess.CompletedProcess, pla
         path = entry["path"].split("/mdm/v2", 1)[-1]
         requests[ENDPOINT_OF.get(path, "other")] = requests.get(ENDPOINT_OF.get(path, "other"), 0) + 1
     measured_tasks = [task for task in tasks if task["end"] is not None and not task["action"].endswith(("debug", "assert"))]
-    if scenario.name == "onboarding" or scenario.kind == "per_host":  # first task start to last task end
+    if scenario.name == "onboarding" or scenario.kind in ("per_host", "empty_play"):  # first task start to last task end
         task_seconds = max(task["end"] for task in tasks if task["end"]) - min(task["start"] for task in tasks) if tasks else None
     else:
         task_seconds = sum(task["end"] - task["start"] for task in measured_tasks) if measured_tasks else None
@@ -207,11 +225,11 @@ def peak_per_second(entries: List[Dict[str, Any]]) -> int:
     return peak
 
 
-def update_readme(headline: str) -> bool:
-    """Replace the text between the README's bench:headline markers; False when they are missing."""
+def update_readme(headline: str, marker: str = "bench:headline") -> bool:
+    """Replace the text between the README's <!-- marker --> and <!-- /marker -->; False when they are missing."""
     readme = REPO_ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
-    start, end = "<!-- bench:headline -->\n", "<!-- /bench:headline -->"
+    start, end = "<!-- {0} -->\n".format(marker), "<!-- /{0} -->".format(marker)
     if start not in text or end not in text:
         return False
     before, rest = text.split(start, 1)
@@ -229,6 +247,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--out", help="write benchmarks.md and benchmarks.png to this folder, also with --quick or --only "
                                       "(a full run writes them to docs/ and renews the README headline)")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    parser.add_argument("--simulator", action="store_true",
+                        help="also run the simulator-alone benchmark and the result-cost measurement (a full run always does)")
     parser.add_argument("--tasks", action="store_true", help="print the time of every task of each scenario")
     return parser.parse_args(argv)
 
@@ -275,20 +295,34 @@ def main(argv: Optional[List[str]] = None) -> int:
                     print(result["output"], flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    full_run = not args.quick and not args.no_report and not args.only
+    simulator = None
+    if full_run or args.simulator:  # the simulator alone, after the scenarios (its own process, quiet machine)
+        print("==> bench: the simulator alone (tests/benchmarks/simulator_bench.py)", flush=True)
+        devices = SIMULATOR_DEVICES // (10 if args.quick else 1)
+        simulator = dict(simulator_bench.run(SIMULATOR_APPS, devices, SIMULATOR_REQUESTS, REPO_ROOT), apps=SIMULATOR_APPS, devices=devices)
+        print(simulator_bench.format_result(simulator), flush=True)
+    cost = None
+    if full_run or args.simulator:  # what the result itself costs, pairs against summary (in-process, 100,000 pairs in a full run)
+        cost = result_cost.measure(sizes.scale_apps, max(1, sizes.sweep_pairs[min(1, len(sizes.sweep_pairs) - 1)] // sizes.scale_apps))
+        print(result_cost.format_result(cost), flush=True)
     elapsed = time.monotonic() - started
-    summary = report.Summary(sizes, chosen, results, elapsed, quick=args.quick)
+    summary = report.Summary(sizes, chosen, results, elapsed, quick=args.quick, simulator=simulator, result_cost=cost)
     print()
     print(summary.console_table())
-    full_run = not args.quick and not args.no_report and not args.only
     if full_run or args.out:
         out = Path(args.out) if args.out else REPO_ROOT / "docs"
         out.mkdir(parents=True, exist_ok=True)
         (out / "benchmarks.md").write_text(summary.markdown())
-        summary.plot(out / "benchmarks.png")
-        print("==> bench: wrote {0} and {1}".format(out / "benchmarks.md", out / "benchmarks.png"))
-        headline = summary.headline()
-        if headline and full_run and update_readme(headline):
-            print("==> bench: README.md quotes the new headline")
+        written = [out / "benchmarks.md"]
+        if summary.plot(out / "benchmarks.png"):
+            written.append(out / "benchmarks.png")
+        if summary.scale_plot(out / "benchmarks_scale.png"):
+            written.append(out / "benchmarks_scale.png")
+        print("==> bench: wrote {0}".format(", ".join(str(path) for path in written)))
+        for marker, headline in (("bench:headline", summary.headline()), ("bench:scale", summary.scale_headline())):
+            if headline and full_run and update_readme(headline, marker):
+                print("==> bench: README.md quotes the new {0}".format(marker))
     failed = [name for name, result in results.items() if not result["ok"]]
     print("==> bench: {0} scenario(s) in {1:.0f} s{2}".format(len(results), elapsed, "; FAILED to run: " + ", ".join(failed) if failed else ""))
     return 1 if failed else 0

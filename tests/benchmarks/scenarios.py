@@ -21,6 +21,7 @@ EVENT_SECONDS = 3.0
 RATE = 15  # maxRequestPerSecond, enforced by the simulator with 429
 APPLE_STATUS_INTERVAL = 30  # Apple: at least 30 s between status queries of a PENDING event; the simulator records breaks
 LIMITS = {"max_assets": 25, "max_serial_numbers": 1000, "max_revoke_serial_numbers": 100}
+FLOOR_RUNS = 5  # runs of playbooks/floor.yml (one no-request module task each); the median is the floor
 ENDPOINTS = ("config", "assets", "assignments", "writes", "status")
 
 
@@ -35,7 +36,7 @@ class Sizes:
     reclaim_location: int = 5000  # devices of the location
     reclaim_devices: int = 1000  # of them, dropped from the inventory
     assets: int = 5000
-    assignment_sizes: List[int] = field(default_factory=lambda: [25000, 50000, 100000])
+    assignment_sizes: List[int] = field(default_factory=lambda: [25000, 50000, 100000, 500000])
     onboarding_hosts: int = 2000
     series: List[int] = field(default_factory=lambda: [25, 50, 100, 2000])
     naive: List[int] = field(default_factory=lambda: [25, 50, 100])
@@ -45,11 +46,13 @@ class Sizes:
     scale_devices: int = 20000  # x scale_apps: report pairs against report summary, then the cached re-run
     scale_apps: int = 25
     wide_devices: int = 100000  # one app to this many devices, report summary
+    # the cold assign of scale_apps apps at these pair counts, pairs and summary (the plot; scale_* is the largest point)
+    sweep_pairs: List[int] = field(default_factory=lambda: [25000, 100000, 250000])
 
 
-QUICK = Sizes(devices=200, revoke_devices=100, reclaim_location=500, reclaim_devices=100, assets=1000, assignment_sizes=[5000, 10000, 20000],
+QUICK = Sizes(devices=200, revoke_devices=100, reclaim_location=500, reclaim_devices=100, assets=1000, assignment_sizes=[5000, 10000, 20000, 50000],
               onboarding_hosts=200, series=[10, 20, 40, 200], naive=[10, 20, 40], per_host=40,
-              scale_devices=2000, wide_devices=10000)
+              scale_devices=2000, wide_devices=10000, sweep_pairs=[2500, 10000, 25000])
 FULL = Sizes()
 
 # Onboarding: apps every device gets, and three groups with their own extra apps (share of the hosts).
@@ -85,7 +88,7 @@ class Scenario:
     events: bool  # whether Apple's event time is part of the run
     module: str = ""
     devices: int = 0
-    kind: str = "main"  # main | floor | memory | series | naive | per_host
+    kind: str = "main"  # main | floor | empty_play | memory | series | naive | per_host | sweep
     forks: int = 25
     cache: bool = False  # run with assignment_cache (a snapshot file per location, kept across scenarios)
 
@@ -135,7 +138,7 @@ def build(sizes: Sizes) -> tuple:
     # the fixed cost of a module task, for reading the times below
     locations.append(location("Floor", 13, [app_rule(890000001, 1, 10)], []))
     scenarios.append(Scenario(
-        "module_floor", "module task that sends no request", "Floor", "floor.yml", {},
+        "module_floor", "module task that sends no request (median of {0})".format(FLOOR_RUNS), "Floor", "floor.yml", {},
         {"config": 0, "assets": 0, "assignments": 0, "writes": 0, "status": 0},
         chain=0, events=False, module="vpp_assignment_info", kind="floor"))
 
@@ -227,7 +230,7 @@ def build(sizes: Sizes) -> tuple:
             {"bench_expect": apps * (total // apps)},
             {"config": 1, "assets": 0, "assignments": ceil_div(total, PAGE_SIZE), "writes": 0, "status": 0},
             chain=3, events=False, module="vpp_assignment_info",
-            kind="main" if number == len(sizes.assignment_sizes) - 1 else "memory"))
+            kind="memory" if total < 100000 and number < len(sizes.assignment_sizes) - 1 else "main"))
 
     # the onboarding role over an inventory
     groups = onboarding_groups(sizes.onboarding_hosts)
@@ -244,6 +247,13 @@ def build(sizes: Sizes) -> tuple:
         # one assets page (licenses; every assignedCount is 0, so no assignments read is needed), the writes, one look per event
         {"config": 1, "assets": 1, "assignments": 0, "writes": writes, "status": writes},
         chain=4, events=True, module="role", devices=sizes.onboarding_hosts))
+
+    # the same play over the same hosts without the role's work: its per-host task and its run-once task, empty
+    scenarios.append(Scenario(
+        "onboarding_empty_play", "empty play of the role's shape, {0} hosts".format(sizes.onboarding_hosts), "Onboarding",
+        "onboard_empty.yml", {"groups": groups, "core": core},
+        {"config": 0, "assets": 0, "assignments": 0, "writes": 0, "status": 0},
+        chain=0, events=False, module="", devices=sizes.onboarding_hosts, kind="empty_play"))
 
     # ours against the naive playbook, same work: a few apps to N devices
     locations.append(location("Naive", 12, [app_rule(880000001, sizes.series_apps, 10 * max(sizes.series))], []))
@@ -316,6 +326,23 @@ def build(sizes: Sizes) -> tuple:
         {"bench_adam_ids": ["910000001"], "bench_serials": wide, "bench_expect": sizes.wide_devices, "bench_report": "summary"},
         {"config": 1, "assets": 1, "assignments": 0, "writes": writes, "status": writes},
         chain=4, events=True, module="vpp_assignment", devices=sizes.wide_devices))
+
+    # the cold assign at several pair counts, reported pairs and summary: memory and time against pairs (the plot)
+    for number, pairs_count in enumerate(sizes.sweep_pairs):
+        sweep_devices = max(1, pairs_count // scale_apps)
+        for offset, mode in enumerate(("pairs", "summary")):
+            start = 920000001 + (number * 2 + offset) * 100
+            apps = adam_ids(start, scale_apps)
+            found = ["SW{0}{1}X{2:06d}".format(number, offset, index) for index in range(1, sweep_devices + 1)]
+            name = "Sweep {0} {1}".format(pairs_count, mode)
+            locations.append(location(name, 60 + number * 2 + offset, [app_rule(start, scale_apps, sweep_devices)], []))
+            writes = write_bound(apps, found)
+            scenarios.append(Scenario(
+                "sweep_{0}_{1}".format(mode, pairs_count), "cold assign, report {0}: {1:,} pairs".format(mode, scale_apps * sweep_devices),
+                name, "assign_scale.yml", {"bench_adam_ids": apps, "bench_serials": found, "bench_expect": scale_apps * sweep_devices,
+                                           "bench_report": mode},
+                {"config": 1, "assets": 1, "assignments": 0, "writes": writes, "status": writes},
+                chain=4, events=True, module="vpp_assignment", devices=sweep_devices, kind="sweep"))
 
     seed = {"settings": {"eventSeconds": EVENT_SECONDS, "pageSize": PAGE_SIZE, "latencyMs": LATENCY_SECONDS * 1000, "rateLimit": True,
                          "statusIntervalSeconds": APPLE_STATUS_INTERVAL},

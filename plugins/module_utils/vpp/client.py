@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 from urllib.parse import urlsplit
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import WriteBlockedError
@@ -20,11 +20,10 @@ from ansible_collections.assetops.licensing.plugins.module_utils.http import Api
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.errors import apple_error_parser
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import DEFAULT_LIMITS, LimitsCache
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import SToken
 
-if HAS_PYDANTIC:
-    from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import ServiceConfig, ServiceLimits
+if TYPE_CHECKING:  # the models import pydantic: loaded by the functions that read an answer
+    from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import ServiceLimits
 
 # Requests start 1.12 / maxRequestPerSecond apart, so limit + 1 starts span 1.12 s: arrivals may bunch
 # up by 0.12 s on the way before Apple's one-second window sees one too many (a 429).
@@ -101,17 +100,18 @@ class VppClient:
 
         ``refresh`` asks Apple again, e.g. after a request was refused for being over a limit.
         """
+        from ansible_collections.assetops.licensing.plugins.module_utils.vpp import models  # pylint: disable=import-outside-toplevel
         with self._limits_lock:
             if refresh:
                 self._limits = None
             if self._limits is None:
                 cached = None if refresh else self._limits_cache.load()
                 if cached is None:
-                    config = parse_answer(ServiceConfig, self._request("GET", "/service/config"), "Apple's /service/config answer")
+                    config = parse_answer(models.ServiceConfig, self._request("GET", "/service/config"), "Apple's /service/config answer")
                     self._limits, self._urls = config.limits, config.urls
                     self._limits_cache.save(self._limits.model_dump(by_alias=True, exclude_none=True), self._urls)
                 else:
-                    self._limits, self._urls = ServiceLimits.model_validate(cached), self._limits_cache.load_urls()
+                    self._limits, self._urls = models.ServiceLimits.model_validate(cached), self._limits_cache.load_urls()
                 self.transport.pacer.set_rate(self._limits.max_request_per_second or DEFAULT_LIMITS["max_request_per_second"])
             return self._limits
 

@@ -16,16 +16,15 @@ soon as the answer arrives. Results and diffs only say whether it is set or chan
 from __future__ import annotations
 
 import datetime
-from typing import Any, Callable, Dict, List, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Optional
 from urllib.parse import urlsplit
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError, ReportedError
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, parse_answer
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.location import config_record
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.owner import describe_owner
 
-if HAS_PYDANTIC:
+if TYPE_CHECKING:  # the models import pydantic: loaded by the functions that read an answer
     from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import ClientConfig
 
 PATH = "/client/config"
@@ -224,6 +223,7 @@ def new_owner(read_back: Dict[str, Any], expected_id: Optional[str]) -> Optional
 
 def read(client: Any) -> Held:
     """One GET /client/config; the auth token in the answer goes to the module's hide() at once."""
+    from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import ClientConfig  # pylint: disable=import-outside-toplevel
     answer = client.get(PATH)
     token = answer.get("notificationAuthToken") if isinstance(answer, dict) else None
     token = token if isinstance(token, str) and token else None

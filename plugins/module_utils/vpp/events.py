@@ -5,14 +5,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ansible_collections.assetops.licensing.plugins.module_utils.http import ApiError, parse_answer
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, Assignment
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.records import Assignment
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import in_parallel
 
-if HAS_PYDANTIC:
+if TYPE_CHECKING:  # the models import pydantic: loaded by the functions that read an answer
     from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import EventStatus
 
 PENDING = "PENDING"
@@ -26,6 +26,7 @@ FIRST_STATUS_LOOK_SECONDS = 3.0
 # -- status and waiting ----------------------------------------------------------------------------
 
 def event_status(client: Any, event_id: str) -> "EventStatus":
+    from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import EventStatus  # pylint: disable=import-outside-toplevel
     try:
         return parse_answer(EventStatus, client.get("/status", {"eventId": event_id}), "Apple's /status answer")
     except ApiError as error:

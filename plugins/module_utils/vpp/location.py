@@ -10,14 +10,13 @@ The client config answer holds the notification auth token, a secret: it is hand
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from ansible_collections.assetops.licensing.plugins.module_utils.http import parse_answer
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import DEFAULT_LIMITS, limit
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import SToken
 
-if HAS_PYDANTIC:
+if TYPE_CHECKING:  # the models import pydantic: loaded by the functions that read an answer
     from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import ClientConfig
 
 # Apple's date form, as in the token's expDate and the answers' tokenExpirationDate
@@ -26,6 +25,7 @@ APPLE_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 def read_client_config(client: Any) -> "ClientConfig":
     """One GET /client/config; the notification auth token in the answer is hidden from output and dropped."""
+    from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import ClientConfig  # pylint: disable=import-outside-toplevel
     answer = client.get("/client/config")
     secret = answer.get("notificationAuthToken") if isinstance(answer, dict) else None
     if isinstance(secret, str):

@@ -4,13 +4,16 @@
 """Pydantic models of Apple's responses. Unknown fields are ignored, so new API fields never break a run.
 
 The classes exist only when pydantic imports; the module base reports a missing pydantic before
-anything here is used.
+anything here is used. Importing this file costs about 80 ms (pydantic and the classes' schemas), so
+the API packages import it inside the functions that read an answer, never at their top.
 """
 
 from __future__ import annotations
 
 import traceback
 from typing import Any, Dict, List, Optional
+
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp import records
 
 try:
     from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -23,6 +26,9 @@ else:
     PYDANTIC_IMPORT_ERROR = None
 
 UNLIMITED_TOTAL = 2147483647
+
+# Assignment lives apart from the models so that planning and results never import pydantic; named here as before.
+Assignment = records.Assignment
 
 if HAS_PYDANTIC:
 
@@ -175,33 +181,3 @@ if HAS_PYDANTIC:
         num_completed: int = 0
         num_requested: int = 0
         failures: List[EventFailure] = Field(default_factory=list)
-
-
-class Assignment(tuple):
-    """One license assignment: (adam_id, pricing_param, target_kind, target_id), hashable and small.
-
-    A tuple rather than a model keeps a walk over 100,000 assignments light.
-    target_kind is "serial_number" or "client_user_id".
-    """
-
-    __slots__ = ()
-
-    SERIAL = "serial_number"
-    USER = "client_user_id"
-
-    def __new__(cls, adam_id: str, pricing_param: str, target_kind: str, target_id: str) -> "Assignment":
-        return tuple.__new__(cls, (adam_id, pricing_param, target_kind, target_id))
-
-    @classmethod
-    def from_raw(cls, raw) -> "Assignment":
-        if raw.serial_number is not None:
-            return cls(raw.adam_id, raw.pricing_param, cls.SERIAL, raw.serial_number)
-        return cls(raw.adam_id, raw.pricing_param, cls.USER, raw.client_user_id or "")
-
-    adam_id = property(lambda self: self[0])
-    pricing_param = property(lambda self: self[1])
-    target_kind = property(lambda self: self[2])
-    target_id = property(lambda self: self[3])
-
-    def to_result(self) -> dict:
-        return {"adam_id": self[0], "pricing_param": self[1], self[2]: self[3]}

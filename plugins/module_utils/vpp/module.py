@@ -8,6 +8,7 @@ The options here are documented once, in the doc fragment assetops.licensing.vpp
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from typing import Any, Dict, List, Optional
@@ -28,9 +29,16 @@ from ansible_collections.assetops.licensing.plugins.module_utils.module import (
     positive_seconds,
     zero_or_more,
 )
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, PYDANTIC_IMPORT_ERROR
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.snapshot import AssignmentSnapshot, clean_cache_path
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.token import check_expiry, parse_stoken
+
+# The response models (models.py) import pydantic where the first answer is read, not here: a task that
+# fails on its input or sends no request saves the ~80 ms. Only whether pydantic is there is checked now.
+try:
+    HAS_PYDANTIC = importlib.util.find_spec("pydantic") is not None
+except (ImportError, ValueError):
+    HAS_PYDANTIC = False
+PYDANTIC_IMPORT_ERROR: Optional[str] = None if HAS_PYDANTIC else "No module named 'pydantic'"
 
 DEFAULT_API_URL = "https://vpp.itunes.apple.com/mdm/v2"
 APPLE_HOST = urlsplit(DEFAULT_API_URL).hostname

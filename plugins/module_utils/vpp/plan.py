@@ -16,7 +16,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.records import Assignment
 
 WALK = "walk"
 PER_TARGET = "per_target"

@@ -9,13 +9,13 @@ plan.py with what is known at each moment; this file does the reading.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, Assignment
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import read_page, walk, walk_at_version
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import read_by_ids, read_page, walk, walk_at_version
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.records import Assignment
 
-if HAS_PYDANTIC:
+if TYPE_CHECKING:  # the models import pydantic: loaded by the functions that read an answer
     from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import AssetsPage, AssignmentsPage
 
 
@@ -27,21 +27,13 @@ def find_assets(client: Any, adam_ids: Optional[Sequence[str]] = None, pricing_p
                                   deviceAssignable=device_assignable, revocable=revocable)
     if adam_ids is not None and not adam_ids:
         return []  # an empty list given matches nothing, at no cost
+    from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import AssetsPage  # pylint: disable=import-outside-toplevel
     wanted = set(adam_ids) if adam_ids else None
     if not adam_ids:
         assets = walk(client, "/assets", [filters], AssetsPage)
-    elif not plan.worth_probing_walk(len(adam_ids)):
-        assets = walk(client, "/assets", [dict(filters, adamId=adam_id) for adam_id in adam_ids], AssetsPage)
     else:
-        first = read_page(client, "/assets", filters, AssetsPage)
-        # With a pricing filter an adam id has one record, so one seen on page 0 is settled.
-        settled = {asset.adam_id for asset in first.items if asset.adam_id in wanted} if pricing_param else set()
-        unsettled = [adam_id for adam_id in adam_ids if adam_id not in settled]
-        if plan.prefer_full_walk(first.total_pages - 1, len(unsettled)):
-            assets = walk(client, "/assets", [filters], AssetsPage, first=first)
-        else:
-            assets = [asset for asset in first.items if asset.adam_id in settled]
-            assets += walk(client, "/assets", [dict(filters, adamId=adam_id) for adam_id in unsettled], AssetsPage)
+        # Only with a pricing filter does an adam id have one record, so one seen on page 0 is settled.
+        assets = read_by_ids(client, "/assets", filters, AssetsPage, "adamId", adam_ids, lambda asset: asset.adam_id, first_settles=bool(pricing_param))
     selected = [
         asset for asset in assets
         if plan.matches(asset.adam_id, wanted)
@@ -76,6 +68,7 @@ def find_assignments(client: Any, adam_ids: Optional[Sequence[str]] = None, seri
         adam_ids = [adam_id for adam_id in adam_ids if held_counts[adam_id]]
         if not adam_ids:
             return []  # nobody holds any of these assets
+    from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import AssignmentsPage  # pylint: disable=import-outside-toplevel
     base = plan.server_filters(pricingParam=pricing_param)
     cache = getattr(client, "assignment_cache", None)
     # a snapshot is of the whole location, so with one the walk (and the probe, its first page) is unfiltered
@@ -133,6 +126,7 @@ def snapshot_hit(cache: Any, first: Any) -> Optional[Set[Assignment]]:
 def read_everything(client: Any, params: Dict[str, str], first: Any = None) -> Any:
     """Every assignment of the query; with assignment_cache, from the snapshot when it is exact, else walked and
     kept as the new snapshot (only a walk whose pages all carried one versionId is kept)."""
+    from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import AssignmentsPage  # pylint: disable=import-outside-toplevel
     cache = getattr(client, "assignment_cache", None)
     if cache is None:
         return walk(client, "/assignments", [params], AssignmentsPage, first=first)

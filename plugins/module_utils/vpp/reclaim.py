@@ -20,7 +20,7 @@ from ansible_collections.assetops.licensing.plugins.module_utils.errors import I
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.events import pairs_failure
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import limit
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.records import Assignment
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.owner import check_owner
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.reads import find_assets, find_assignments
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import (

@@ -22,7 +22,7 @@ import tempfile
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.records import Assignment
 
 FORMAT = 1
 # What the targets of a kind are called in the file (short: the file holds hundreds of thousands of them).

@@ -6,15 +6,15 @@ vpp_assignment. The vpp_user write run is in user_writes.py; the planning in use
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError, ReportedError
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import plan
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import HAS_PYDANTIC, Assignment
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import read_page, walk
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import read_by_ids, walk
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.records import Assignment
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.user_plan import ACTIVE_STATUSES, RETIRED, User, invite_url, merge_records
 
-if HAS_PYDANTIC:
+if TYPE_CHECKING:  # the models import pydantic: loaded by the functions that read an answer
     from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import UsersPage
 
 STATUSES = ["Registered", "Associated", "Retired"]
@@ -78,23 +78,15 @@ def _to_user(record: Any) -> User:
 
 def find_users(client: Any, client_user_ids: Optional[Sequence[str]] = None, active_only: bool = False,
                retired_only: bool = False) -> Dict[str, Any]:
-    """client user id -> Apple's record (UserRecord), read the cheapest way: one ``clientUserId=`` query per user,
-    or the paged walk when its pages cost fewer requests (the first page is read to learn that, as for assets)."""
+    """client user id -> Apple's record (UserRecord), read the cheapest way (paging.read_by_ids)."""
     if client_user_ids is not None and not client_user_ids:
         return {}  # an empty list given matches nothing, at no cost
+    from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import UsersPage  # pylint: disable=import-outside-toplevel
     filters = plan.server_filters(activeOnly=True if active_only else None, retiredOnly=True if retired_only else None)
     if not client_user_ids:
         records = walk(client, "/users", [filters], UsersPage)
-    elif not plan.worth_probing_walk(len(client_user_ids)):
-        records = walk(client, "/users", [dict(filters, clientUserId=user) for user in client_user_ids], UsersPage)
     else:
-        first = read_page(client, "/users", filters, UsersPage)
-        settled = {record.client_user_id for record in first.items} & set(client_user_ids)
-        unsettled = [user for user in client_user_ids if user not in settled]
-        if plan.prefer_full_walk(first.total_pages - 1, len(unsettled)):
-            records = walk(client, "/users", [filters], UsersPage, first=first)
-        else:
-            records = list(first.items) + walk(client, "/users", [dict(filters, clientUserId=user) for user in unsettled], UsersPage)
+        records = read_by_ids(client, "/users", filters, UsersPage, "clientUserId", client_user_ids, lambda record: record.client_user_id)
     wanted = set(client_user_ids) if client_user_ids else None
     # filtered here too: a server that ignores a filter must not change the answer
     return merge_records(record for record in records

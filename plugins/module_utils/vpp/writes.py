@@ -34,7 +34,7 @@ from ansible_collections.assetops.licensing.plugins.module_utils.vpp.events impo
 )
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.errors import APPLE_ERRORS
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import limit
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.models import Assignment
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.records import Assignment
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.owner import check_owner
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.paging import in_parallel
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.reads import find_assets, find_assignments
