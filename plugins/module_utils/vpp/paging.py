@@ -77,7 +77,7 @@ def walk(client: Any, path: str, queries: Sequence[Dict[str, str]], page_model: 
 
 
 def read_by_ids(client: Any, path: str, filters: Dict[str, str], page_model: type, id_param: str, ids: Sequence[str],
-               key: Callable[[Any], str], first_settles: bool = True) -> List[Any]:
+                key: Callable[[Any], str], first_settles: bool = True) -> List[Any]:
     """The records of these ids, the cheapest way: one ``id_param=`` query per id, or the paged walk when its
     pages cost fewer requests. When that is unclear, page 0 of the walk is read to learn the page count; with
     ``first_settles``, an id whose record (``key``) is on page 0 needs no query of its own. Callers filter the answer."""
