@@ -394,12 +394,17 @@ class Transport:
             follow_redirects=False,
         )
         self._httpx_client: Any = None
+        self._client_lock = threading.Lock()
 
     @property
     def _client(self) -> Any:
-        if self._httpx_client is None:
-            self._httpx_client = httpx.Client(**self._client_options)
-        return self._httpx_client
+        # Built under a lock (page reads run in parallel), and by request() before its pace slot: importing
+        # httpx and building the client after the slot would send the first request late, into the next
+        # slots of other processes sharing the location's pace (429 from Apple).
+        with self._client_lock:
+            if self._httpx_client is None:
+                self._httpx_client = httpx.Client(**self._client_options)
+            return self._httpx_client
 
     def close(self) -> None:
         if self._httpx_client is not None:
@@ -431,11 +436,12 @@ class Transport:
         retries = self.retry_policy.retries
         attempt = 0
         deadline = self.deadline if self.deadline is not None else self._clock() + WAIT_BUDGET
+        client = self._client
         while True:
             attempt += 1
             self.pacer.wait()
             try:
-                response = self._client.request(method, url, params=params, content=content, data=data, headers=headers)
+                response = client.request(method, url, params=params, content=content, data=data, headers=headers)
             except httpx.TransportError as exc:
                 error = self._transport_error(exc, method, path, idempotent)
                 retry_after = None
