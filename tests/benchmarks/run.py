@@ -78,6 +78,7 @@ class Bench:
         self.wrapper.chmod(0o755)
         self.memory_log.touch()
         self.last_seq = 0
+        self.log_dir: Optional[Path] = None
         self.localhost_inventory = workdir / "localhost.yml"
         self.localhost_inventory.write_text(json.dumps({"all": {"hosts": {"localhost": {
             "ansible_connection": "local", "ansible_python_interpreter": str(self.wrapper)}}}}))
@@ -169,6 +170,8 @@ class Bench:
         playbook_seconds = time.monotonic() - started
         entries = self.sim.log(since=self.last_seq)
         self.last_seq = max([self.last_seq] + [entry["seq"] for entry in entries])
+        if self.log_dir is not None:  # --log-dir: the scenario's request log, to look into a 429
+            (self.log_dir / "{0}.json".format(scenario.name)).write_text(json.dumps(entries, indent=1), encoding="utf-8")
         with open(self.memory_log, encoding="utf-8") as stream:
             stream.seek(memory_offset)
             processes = [json.loads(line) for line in stream if line.strip()]
@@ -242,6 +245,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.run", description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="run only scenarios whose name starts with NAME (repeatable), e.g. cold_assign, naive")
+    parser.add_argument("--log-dir", help="write each scenario's request log (JSON, no secrets) to this folder")
     parser.add_argument("--quick", action="store_true", help="small sizes for a fast check (the report is not written)")
     parser.add_argument("--no-report", action="store_true", help="print the table only; do not write docs/benchmarks.*")
     parser.add_argument("--out", help="write benchmarks.md and benchmarks.png to this folder, also with --quick or --only "
@@ -285,6 +289,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         with SimulatorProcess(seed_file, page_size=scenarios.PAGE_SIZE, latency_ms=scenarios.LATENCY_SECONDS * 1000,
                               event_seconds=scenarios.EVENT_SECONDS, rate_limit=True, max_requests=1000000) as sim:
             bench = Bench(sim, workdir, sim.tokens())
+            if args.log_dir:
+                bench.log_dir = Path(args.log_dir)
+                bench.log_dir.mkdir(parents=True, exist_ok=True)
             for scenario in chosen:
                 result = bench.run(scenario)
                 results[scenario.name] = result

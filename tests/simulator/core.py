@@ -15,6 +15,7 @@ import asyncio
 import copy
 import decimal
 import email.utils
+import gc
 import http
 import json
 import time
@@ -614,6 +615,7 @@ class Simulator:
                 half.load(exact, self.settings)
             else:
                 half.load(seed, self.settings)
+        gc.freeze()  # the seeded data lives until the next reset (see Location._apply)
 
     def reset(self) -> None:
         self._load()

@@ -486,6 +486,34 @@ def test_pacer_never_starts_more_than_rate_in_any_second(rate, gaps):
     assert all(later >= earlier for earlier, later in zip(starts, starts[1:]))
 
 
+@settings(max_examples=200)
+@given(rate=st.integers(min_value=1, max_value=30), plan=st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=80))
+def test_pacer_holds_the_window_when_a_start_comes_late(rate, plan):
+    """Threads share the pacer: while one sleeps towards its slot, others take later slots and may start
+    first, so the sleeper starts late, next to them. ``plan`` says how many requests run inside each sleep."""
+    clock = FakeClock()
+    todo = list(plan)
+    starts = []
+
+    def sleep(seconds):
+        clock.now += seconds
+        for _number in range(todo.pop(0) if todo else 0):
+            if todo:
+                todo.pop(0)
+                request()
+
+    def request():
+        pacer.wait()
+        starts.append(clock.now)
+
+    pacer = RequestPacer(rate, clock=clock, sleep=sleep)
+    while todo:
+        todo.pop(0)
+        request()
+    assert len(starts) >= 1
+    assert max_in_any_second(starts) <= rate
+
+
 @given(rate=st.integers(min_value=1, max_value=60), count=st.integers(min_value=2, max_value=200))
 def test_pacer_burst_takes_the_expected_time(rate, count):
     clock = FakeClock()
@@ -518,12 +546,12 @@ def test_pacer_is_thread_safe():
     now = 500.0
     local = threading.local()
 
-    def clock():
+    def clock():  # each thread's own time: the start plus what it slept
         time.sleep(0)  # give other threads a chance to interleave
-        return now
+        return now + getattr(local, "slept", 0.0)
 
     def sleep(seconds):
-        local.slept += seconds
+        local.slept = getattr(local, "slept", 0.0) + seconds
 
     rate = 20
     pacer = RequestPacer(rate, clock=clock, sleep=sleep)
@@ -531,10 +559,9 @@ def test_pacer_is_thread_safe():
 
     def worker():
         for _number in range(25):
-            local.slept = 0.0
             pacer.wait()
             with lock:
-                starts.append(now + local.slept)
+                starts.append(clock())
 
     threads = [threading.Thread(target=worker) for _number in range(8)]
     for thread in threads:
