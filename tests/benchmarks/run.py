@@ -64,6 +64,20 @@ with open({log!r}, "a", encoding="utf-8") as stream:
 sys.exit(os.waitstatus_to_exitcode(status))
 '''
 
+# The tasks of that role: the real role's per-host step with the same expressions, and an empty run-once step.
+SHAPE_TASKS = """---
+- name: Work out this device's serial number and apps (the role's per-host step)
+  ansible.builtin.set_fact:
+    device_onboarding_device:
+      serial_number: "{{ device_onboarding_serial_number | default('', true) }}"
+      apps: "{{ (device_onboarding_apps | default([], true)) + (device_onboarding_extra_apps | default([], true)) }}"
+
+- name: Once for the play (the role's planning and API step, empty)
+  ansible.builtin.set_fact:
+    bench_hosts: "{{ ansible_play_batch | length }}"
+  run_once: true
+"""
+
 
 class Bench:
     """One benchmark run: the simulator, a work folder, and the measurements."""
@@ -102,10 +116,21 @@ class Bench:
             "ANSIBLE_DEPRECATION_WARNINGS": "0",
             "ANSIBLE_LOCAL_TEMP": str(self.workdir / "tmp"),
             "XDG_CACHE_HOME": str(cache),
+            "ANSIBLE_ROLES_PATH": str(self.shape_role().parent),
         })
         if scenario.cache:  # the snapshot outlives the scenario: the next re-run of the location finds it
             env["VPP_ASSIGNMENT_CACHE"] = str(self.workdir / "assignments-{0}.json.gz".format(scenario.location.replace(" ", "-")))
         return env
+
+    def shape_role(self) -> Path:
+        """The empty role of device_onboarding's shape: its argument spec, its per-host task, one run-once task."""
+        role = self.workdir / "roles" / "onboarding_shape"
+        if not role.exists():
+            (role / "meta").mkdir(parents=True)
+            (role / "tasks").mkdir()
+            shutil.copy(REPO_ROOT / "roles" / "device_onboarding" / "meta" / "argument_specs.yml", role / "meta" / "argument_specs.yml")
+            (role / "tasks" / "main.yml").write_text(SHAPE_TASKS, encoding="utf-8")
+        return role
 
     def onboarding_inventory(self, scenario: scenarios.Scenario) -> Path:
         groups = scenario.variables["groups"]

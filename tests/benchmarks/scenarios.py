@@ -254,6 +254,12 @@ def build(sizes: Sizes) -> tuple:
         "onboard_empty.yml", {"groups": groups, "core": core},
         {"config": 0, "assets": 0, "assignments": 0, "writes": 0, "status": 0},
         chain=0, events=False, module="", devices=sizes.onboarding_hosts, kind="empty_play"))
+    # ... and as a role with the same argument spec, which ansible-core validates on every host: the role's reference
+    scenarios.append(Scenario(
+        "onboarding_empty_role", "empty role of the role's shape (same argument spec), {0} hosts".format(sizes.onboarding_hosts),
+        "Onboarding", "onboard_empty_role.yml", {"groups": groups, "core": core},
+        {"config": 0, "assets": 0, "assignments": 0, "writes": 0, "status": 0},
+        chain=0, events=False, module="", devices=sizes.onboarding_hosts, kind="empty_play"))
 
     # ours against the naive playbook, same work: a few apps to N devices
     locations.append(location("Naive", 12, [app_rule(880000001, sizes.series_apps, 10 * max(sizes.series))], []))
