@@ -115,16 +115,15 @@ def selected(found: Iterable[Assignment], adam_ids: Optional[Sequence[str]], pri
              serial_numbers: Optional[Sequence[str]], client_user_ids: Optional[Sequence[str]]) -> List[Assignment]:
     """The assignments that match the filters (None: not given; targets match when either kind's list names them).
 
-    Each filter not given is left out of the loop rather than tested per record: a walk may hold 500,000."""
-    if adam_ids:
-        assets = set(adam_ids)
-        found = [pair for pair in found if pair[0] in assets]
-    if pricing_param:
-        found = [pair for pair in found if pair[1] == pricing_param]
-    if serial_numbers is not None or client_user_ids is not None:
-        serials, users = set(serial_numbers or ()), set(client_user_ids or ())
-        found = [pair for pair in found if pair[3] in (serials if pair[2] == Assignment.SERIAL else users)]
-    return found if isinstance(found, list) else list(found)
+    One pass with plain tests (a walk may hold 500,000), and none at all when no filter is given."""
+    assets = set(adam_ids) if adam_ids else None
+    by_target = serial_numbers is not None or client_user_ids is not None
+    if assets is None and not pricing_param and not by_target:
+        return list(found)
+    serials, users = set(serial_numbers or ()), set(client_user_ids or ())
+    return [pair for pair in found
+            if (assets is None or pair[0] in assets) and (not pricing_param or pair[1] == pricing_param)
+            and (not by_target or pair[3] in (serials if pair[2] == Assignment.SERIAL else users))]
 
 
 def snapshot_hit(cache: Any, first: Any) -> Optional[Set[Assignment]]:

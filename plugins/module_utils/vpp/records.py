@@ -9,7 +9,7 @@ Kept apart from the pydantic models (models.py) so that a module importing it do
 from __future__ import annotations
 
 from functools import partial
-from itertools import product
+from itertools import chain, product
 from operator import itemgetter
 from typing import Iterable, Iterator, Sequence, Tuple
 
@@ -44,6 +44,7 @@ class Assignment(tuple):
 ASSET_KEY = itemgetter(0, 1)  # (adam_id, pricing_param) of a pair
 ASSET_KIND_KEY = itemgetter(0, 1, 2)  # (adam_id, pricing_param, target_kind)
 PRICING = itemgetter(1)
+KIND = itemgetter(2)
 TARGET = itemgetter(3)
 _make = partial(tuple.__new__, Assignment)
 
@@ -58,7 +59,15 @@ def asset_pairs(adam_id: str, pricing_param: str, kind: str, targets: Sequence[s
     return map(_make, product((adam_id,), (pricing_param,), (kind,), targets))
 
 
+def pairs_of_assets(assets: Iterable[Tuple[str, str]], kind: str, targets: Sequence[str]) -> Iterator[Assignment]:
+    """Each (adam_id, pricing_param) asset with each target of one kind, asset by asset."""
+    return chain.from_iterable(asset_pairs(adam_id, pricing, kind, targets) for adam_id, pricing in assets)
+
+
 def targets_of_kind(pairs: Iterable[Assignment], kind: str) -> set:
-    """The target ids of the pairs of one kind."""
-    return {pair[3] for pair in pairs if pair[2] == kind}
+    """The target ids of the pairs of one kind (pairs all of one kind, the usual case, are read in C)."""
+    kinds = set(map(KIND, pairs))
+    if kinds <= {kind}:
+        return set(map(TARGET, pairs))
+    return {pair[3] for pair in pairs if pair[2] == kind} if kind in kinds else set()
 

@@ -19,10 +19,11 @@ import gzip
 import json
 import os
 import tempfile
+from itertools import groupby
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.records import Assignment, asset_pairs
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.records import ASSET_KIND_KEY, TARGET, Assignment, asset_pairs
 
 FORMAT = 1
 # What the targets of a kind are called in the file (short: the file holds hundreds of thousands of them).
@@ -46,8 +47,9 @@ def clean_cache_path(name: str, value: Optional[str]) -> Optional[str]:
 def encode(assignments: Iterable[Assignment]) -> List[List[Any]]:
     """[[adam_id, pricing_param, {"s": [serials], "u": [users]}], ...]: each asset once, its targets listed."""
     grouped: Dict[Tuple[str, str], Dict[str, List[str]]] = {}
-    for adam_id, pricing, kind, target in assignments:
-        grouped.setdefault((adam_id, pricing), {}).setdefault(KINDS[kind], []).append(target)
+    # a walk gives each asset's assignments together, mostly: a run of them is taken whole, in C
+    for (adam_id, pricing, kind), run in groupby(assignments, key=ASSET_KIND_KEY):
+        grouped.setdefault((adam_id, pricing), {}).setdefault(KINDS[kind], []).extend(map(TARGET, run))
     return [[adam_id, pricing, {kind: sorted(targets) for kind, targets in kinds.items()}]
             for (adam_id, pricing), kinds in sorted(grouped.items())]
 
