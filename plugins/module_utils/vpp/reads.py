@@ -107,7 +107,7 @@ def read_assignments(client: Any, adam_ids: Optional[Sequence[str]] = None, seri
                 found = read_everything(client, walk_base, first)
             else:
                 found = walk(client, "/assignments", queries_for[choice], AssignmentsPage)
-    return selected(found if isinstance(found, (set, frozenset)) else dict.fromkeys(found), adam_ids, pricing_param,
+    return selected(found if isinstance(found, (set, frozenset)) else plan.unique(found), adam_ids, pricing_param,
                     serial_numbers if targets_given else None, client_user_ids if targets_given else None)
 
 

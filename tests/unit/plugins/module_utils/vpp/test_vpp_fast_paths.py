@@ -1,13 +1,16 @@
 """The per-pair loops rewritten for 500,000 pairs, checked as properties against the plain loops they replaced."""
 from __future__ import annotations
 
+import json
 import random
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.assetops.licensing.plugins.module_utils.errors import InputError
+from ansible_collections.assetops.licensing.plugins.module_utils.http import encode_json
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp import models, plan, reads, snapshot, writes
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.module import clean_serial_numbers
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.records import Assignment, targets_of_kind
@@ -151,3 +154,12 @@ def test_a_large_cold_plan_in_order_is_the_sorted_set():
     desired = plan.desired_in_order([(assets, serials, [])])
     assert list(desired) == sorted(plan.desired_pairs(assets, serials))
     assert plan.change_set(desired, set(), "present") == list(desired)
+
+
+def test_request_bodies_with_and_without_decimals():
+    """encode_json writes a body without Decimal at once; one with a Decimal anywhere (in a tuple too) still exactly."""
+    body = {"assets": [{"adamId": "1", "pricingParam": "STDQ"}], "serialNumbers": ("S1", "S2")}
+    assert encode_json(body) == json.dumps(body, separators=(",", ":")).encode("utf-8")
+    assert encode_json({"price": (Decimal("0.10"), 1)}) == b'{"price":[0.10,1]}'
+    with pytest.raises(TypeError):
+        encode_json({"when": object()})
