@@ -70,4 +70,3 @@ def targets_of_kind(pairs: Iterable[Assignment], kind: str) -> set:
     if kinds <= {kind}:
         return set(map(TARGET, pairs))
     return {pair[3] for pair in pairs if pair[2] == kind} if kind in kinds else set()
-

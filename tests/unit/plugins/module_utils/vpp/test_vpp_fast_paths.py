@@ -54,7 +54,7 @@ def test_desired_in_order_is_the_union_of_the_groups_sorted(groups):
     for assets, serials, users in groups:
         expected |= plan.desired_pairs(assets, serials, users)
     assert list(desired) == sorted(expected)
-    assert all(type(pair) is Assignment for pair in desired)
+    assert all(isinstance(pair, Assignment) for pair in desired)
 
 
 @given(groups_st, pair_sets, st.sampled_from(("present", "absent")))
@@ -134,7 +134,7 @@ def test_assignment_page_items_as_the_models_gave_them(rows):
     items = models.AssignmentsPage.model_validate({"assignments": records, "totalPages": 1}).items
     expected = [Assignment(str(adam_id), pricing, SERIAL, serial) if serial is not None else Assignment(str(adam_id), pricing, USER, user or "")
                 for adam_id, pricing, serial, user, _explicit in rows]
-    assert items == expected and all(type(item) is Assignment for item in items)
+    assert items == expected and all(isinstance(item, Assignment) for item in items)
 
 
 def test_whitespace_in_a_serial_number_is_still_refused():
