@@ -125,7 +125,7 @@ def common_pricing(pairs: Iterable[Assignment]) -> Optional[str]:
 
 
 def read_held(client: Any, pairs: Collection[Assignment], assets: Optional[Sequence[Any]] = None) -> Set[Assignment]:
-    """Which of these pairs (a set, or plan.desired_in_order's) Apple holds now, read the cheapest way."""
+    """Which of these pairs (a set, or plan.desired_in_order's list) Apple holds now, read the cheapest way."""
     counts = None
     keys = set(map(ASSET_KEY, pairs))
     if assets is not None and {asset.key for asset in assets} >= keys:
@@ -137,7 +137,7 @@ def read_held(client: Any, pairs: Collection[Assignment], assets: Optional[Seque
         client_user_ids=sorted(targets_of_kind(pairs, Assignment.USER)) or None,
         pricing_param=pricings.pop() if len(pricings) == 1 else None, assigned_counts=counts,
     )
-    return set(filter(pairs.__contains__, current))
+    return set(current).intersection(pairs)
 
 
 class PairWrite:
@@ -672,7 +672,7 @@ def assign(client: Any, options: Any) -> Dict[str, Any]:
                          pricing_param=common_pricing(desired))
     held = read_held(client, desired, assets)
     changes = plan.change_set(desired, held, options.state)
-    del desired  # the changes keep the pairs they need; the table alone is tens of MiB at 500,000 pairs
+    del desired  # the changes keep the pairs they need
     check_owner(client, options.mdm_id, "changes")
     check_registered(client, changes)  # Apple would fail unknown or retired users later, with 9609
     if changes and present:
