@@ -130,7 +130,7 @@ def submitted_record(event_id: str, path: str, batch: plan.Batch) -> Dict[str, A
     """An event as submitted, before any status was read (``wait: false``)."""
     return {
         "event_id": event_id, "event_type": EVENT_TYPES[path], "event_status": PENDING,
-        "num_requested": len(batch.pairs()) if batch.assets else len(batch.targets),
+        "num_requested": batch.size if batch.assets else len(batch.targets),
         "num_completed": 0, "failures": [],
     }
 

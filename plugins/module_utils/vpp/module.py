@@ -93,7 +93,8 @@ def clean_serial_numbers(name: str, values: Optional[List[Any]]) -> Any:
     as a new device. Whitespace is refused; lower case only warned about, since Apple's own examples use
     lower-case UUIDs as serial numbers."""
     cleaned = clean_list(name, values)
-    spaced = [value for value in cleaned or () if any(character.isspace() for character in value)]
+    # a stripped value (clean_list) with whitespace inside splits in two or more: one call per value, not one per character
+    spaced = [value for value in cleaned or () if len(value.split()) > 1]
     if spaced:
         raise InputError("{0}: {1} {2} {3} inside; a serial number has no whitespace".format(
             name, listed([json.dumps(value) for value in spaced]), "has" if len(spaced) == 1 else "have",

@@ -22,7 +22,7 @@ from ansible_collections.assetops.licensing.plugins.module_utils.vpp.events impo
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.limits import limit
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.records import Assignment
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.owner import check_owner
-from ansible_collections.assetops.licensing.plugins.module_utils.vpp.reads import find_assets, find_assignments
+from ansible_collections.assetops.licensing.plugins.module_utils.vpp.reads import find_assets, read_assignments
 from ansible_collections.assetops.licensing.plugins.module_utils.vpp.writes import (
     DISASSOCIATE,
     PairWrite,
@@ -199,7 +199,7 @@ def reclaim(client: Any, options: Any) -> Dict[str, Any]:
                     "has no such asset)".format(", ".join(ignored)))
     held: Set[Assignment] = set()
     if assets:
-        held = set(find_assignments(client, adam_ids=plan.unique(asset.adam_id for asset in assets),
+        held = set(read_assignments(client, adam_ids=plan.unique(asset.adam_id for asset in assets),
                                     assigned_counts={asset.key: asset.assigned_count or 0 for asset in assets}))
         held = {pair for pair in held if (pair.adam_id, pair.pricing_param) in revocable}
     pairs = reclaim_pairs(held, revocable, keep, options.adam_ids)

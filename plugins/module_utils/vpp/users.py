@@ -131,7 +131,7 @@ def check_registered(client: Any, changes: Sequence[Assignment]) -> None:
     """Fail before any write when a user the changes name is not Registered or Associated (Apple's 9609, later).
 
     Reads only when the changes name users, the cheapest way (user_plan.read_lower_bound is its floor)."""
-    named = plan.unique(pair.target_id for pair in changes if pair.target_kind == Assignment.USER)
+    named = plan.unique(pair[3] for pair in changes if pair[2] == Assignment.USER)
     if not named:
         return
     active = held_users(client, named)
