@@ -675,10 +675,15 @@ def assign(client: Any, options: Any) -> Dict[str, Any]:
     del desired  # the changes keep the pairs they need
     check_owner(client, options.mdm_id, "changes")
     check_registered(client, changes)  # Apple would fail unknown or retired users later, with 9609
-    if changes and present:
-        preflight(groups, assets, changes)
-    elif changes:
-        preflight_removal(assets, changes)
+    try:
+        if changes and present:
+            preflight(groups, assets, changes)
+        elif changes:
+            preflight_removal(assets, changes)
+    except PreflightError as refused:
+        if summarized(options):  # the failed result keeps report: summary's documented keys
+            refused.details.update(changed_count=0, failures_truncated=0)
+        raise
     if not changes or options.check_mode:
         progress = Progress(done=set(changes))
     else:

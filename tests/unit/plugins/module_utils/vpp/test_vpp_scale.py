@@ -116,6 +116,21 @@ def test_summary_rerun_is_unchanged(site, client):
     assert (result["changed"], result["changes"], result["changed_count"]) == (False, [], 0)
 
 
+@pytest.mark.parametrize("report", ["summary", "pairs"])
+def test_a_refused_plan_keeps_the_keys_of_its_report_mode(apple, client, report):
+    sim = apple([asset(adam_id, total=30) for adam_id in APPS], [], pageSize=10, eventSeconds=0)  # 60 devices, 30 licenses
+    with pytest.raises(writes.PreflightError) as refused:
+        writes.assign(client(sim), assign_task(report=report))
+    details = refused.value.details
+    assert "not enough licenses" in refused.value.message and details["shortages"][0]["needed"] == 60
+    assert (details["changed"], details["changes"], details["failures"]) == (False, [], [])
+    if report == "summary":
+        assert (details["changed_count"], details["failures_truncated"]) == (0, 0)
+    else:
+        assert "changed_count" not in details and "failures_truncated" not in details
+    assert not [entry for entry in sim.log() if entry["method"] == "POST"]
+
+
 def test_summary_caps_failures_and_counts_the_rest(site, client):
     sim = site(held=[], limits={"maxSerialNumbers": 1, "maxAssets": 1})  # 120 requests, each refused
     sim.add_faults({"method": "POST", "path": PREFIX + "/assets/associate", "kind": "status", "status": 400, "errorNumber": 9602,
