@@ -64,6 +64,17 @@ with open({log!r}, "a", encoding="utf-8") as stream:
 sys.exit(os.waitstatus_to_exitcode(status))
 '''
 
+# The play of the empty role of device_onboarding's shape. It is written into the work folder with its role
+# (not kept in playbooks/), because the role exists only there.
+SHAPE_PLAYBOOK_NAME = "onboard_empty_role.yml"
+SHAPE_PLAYBOOK = """---
+- name: Visit every device of the inventory through a role of the same shape and do nothing
+  hosts: devices
+  gather_facts: false
+  roles:
+    - role: onboarding_shape
+"""
+
 # The tasks of that role: the real role's per-host step with the same expressions, and an empty run-once step.
 SHAPE_TASKS = """---
 - name: Work out this device's serial number and apps (the role's per-host step)
@@ -122,6 +133,15 @@ class Bench:
             env["VPP_ASSIGNMENT_CACHE"] = str(self.workdir / "assignments-{0}.json.gz".format(scenario.location.replace(" ", "-")))
         return env
 
+    def playbook(self, scenario: scenarios.Scenario) -> Path:
+        """The scenario's playbook: in playbooks/, or written into the work folder (the empty role's)."""
+        if scenario.playbook == SHAPE_PLAYBOOK_NAME:
+            self.shape_role()
+            path = self.workdir / SHAPE_PLAYBOOK_NAME
+            path.write_text(SHAPE_PLAYBOOK, encoding="utf-8")
+            return path
+        return PLAYBOOKS / scenario.playbook
+
     def shape_role(self) -> Path:
         """The empty role of device_onboarding's shape: its argument spec, its per-host task, one run-once task."""
         role = self.workdir / "roles" / "onboarding_shape"
@@ -179,15 +199,15 @@ class Bench:
         vars_file = self.workdir / "vars-{0}.json".format(scenario.name)
         if scenario.name == "onboarding" or scenario.kind == "empty_play":
             inventory = self.onboarding_inventory(scenario)
-            command = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / scenario.playbook)]
+            command = [str(BIN / "ansible-playbook"), str(self.playbook(scenario))]
         elif scenario.kind == "per_host":
             inventory = self.per_host_inventory(scenario)
             vars_file.write_text(json.dumps({key: value for key, value in scenario.variables.items() if key != "devices"}))
-            command = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / scenario.playbook), "-e", "@" + str(vars_file)]
+            command = [str(BIN / "ansible-playbook"), str(self.playbook(scenario)), "-e", "@" + str(vars_file)]
         else:
             inventory = self.localhost_inventory
             vars_file.write_text(json.dumps(scenario.variables))
-            command = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / scenario.playbook), "-e", "@" + str(vars_file)]
+            command = [str(BIN / "ansible-playbook"), str(self.playbook(scenario)), "-e", "@" + str(vars_file)]
         memory_offset = self.memory_log.stat().st_size
         started = time.monotonic()
         done = subprocess.run(command, env=self.env(scenario, inventory, timer_file), cwd=self.workdir,
