@@ -341,7 +341,8 @@ class Summary:
                        "hosts: one per-host task and one run-once task that do nothing. It takes **{1:.1f} s**.".format(
                            self.sizes.onboarding_hosts, empty))
             if shape is not None:
-                out[-1] += (" The runner also writes an empty role and its play (`run.py`, SHAPE_TASKS) that run the same two tasks from a role that has the real role's "
+                out[-1] += (" The runner also writes an empty role and its play (`run.py`, SHAPE_TASKS) that run the same two "
+                            "tasks from a role that has the real role's "
                             "`meta/argument_specs.yml`, so ansible-core validates the role's variables on every host as it does for "
                             "device_onboarding, and runs the per-host task with the role's variables: **{0:.1f} s**. That is "
                             "ansible-core's cost of a role of this shape over these hosts; the role is read against it plus its API "
