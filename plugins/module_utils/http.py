@@ -11,8 +11,8 @@ worth retrying) comes in through an ``error_parser`` callable.
 
 from __future__ import annotations
 
-import datetime
 import bisect
+import datetime
 import decimal
 import email.utils
 import importlib
